@@ -1,0 +1,1 @@
+"""Code shared by every Lambda function of the catalog: domain models, errors, configuration, data access."""

@@ -1,0 +1,325 @@
+"""The product as admins write it, as the write model stores it, and as shoppers read it.
+
+Every rule of the contract's "Product" table lives here once. Request validation, the OpenAPI
+document and the API Gateway request models are all generated from these classes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+CATEGORY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MAX_PRICE = Decimal("1000000")
+MAX_INVENTORY = 1_000_000_000
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _reject_control_characters(value: str) -> str:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _exact_price(value: Any) -> Any:
+    # The body is parsed with floats as Decimal, so this sees the exact digits the client sent.
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _two_decimal_places(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    cents = value.quantize(Decimal("0.01"))
+    if cents != value:
+        raise ValueError("must have at most 2 decimal places")
+    # One canonical form per amount: 20 and 20.00 are the same price, 19.90 is stored as 19.9.
+    return cents.quantize(Decimal(1)) if cents == cents.to_integral_value() else cents.normalize()
+
+
+def decimal_to_json_number(value: Decimal) -> int | float:
+    """Render an exact amount as a JSON number.
+
+    Amounts have at most 9 significant digits, and any decimal with 15 or fewer significant
+    digits survives the trip through an IEEE double textually (``repr`` of the float prints the
+    same digits), so the JSON text a client receives is exactly the stored amount.
+    """
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+StrictStr = Annotated[str, Strict()]
+Sku = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=SKU_PATTERN)]
+Name = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_reject_control_characters),
+]
+Description = Annotated[StrictStr, StringConstraints(max_length=5000)]
+Category = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=CATEGORY_PATTERN)]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_exact_price),
+    Field(gt=0, le=MAX_PRICE, description="Exact amount, > 0, at most 1,000,000, at most 2 decimal places."),
+    AfterValidator(_two_decimal_places),
+    PlainSerializer(decimal_to_json_number, return_type=float, when_used="json"),
+    WithJsonSchema(
+        {"type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000,
+         "description": "Exact amount, > 0, at most 1,000,000, at most 2 decimal places."},
+        mode="validation",
+    ),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
+]
+Currency = Annotated[StrictStr, StringConstraints(pattern=CURRENCY_PATTERN)]
+Quantity = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY)]
+Threshold = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY)]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(decimal_to_json_number, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+
+
+class ProductStatus(StrEnum):
+    """Drafts are visible to admins only."""
+
+    ACTIVE = "active"
+    DRAFT = "draft"
+
+
+class Availability(StrEnum):
+    """What shoppers see instead of the raw stock count."""
+
+    IN_STOCK = "in_stock"
+    LOW_STOCK = "low_stock"
+    OUT_OF_STOCK = "out_of_stock"
+
+
+def availability_of(inventory: int, low_stock_threshold: int) -> Availability:
+    """Classify a stock level: low is strictly between 0 and the threshold."""
+    if inventory <= 0:
+        return Availability.OUT_OF_STOCK
+    if inventory < low_stock_threshold:
+        return Availability.LOW_STOCK
+    return Availability.IN_STOCK
+
+
+class StrictRequest(BaseModel):
+    """Base of every request body: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _require_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("request body must be a JSON object")
+        return data
+
+
+class ProductFields(StrictRequest):
+    """The fields an admin sets on a product (create and full replacement)."""
+
+    sku: Sku
+    name: Name
+    description: Description = ""
+    category: Category
+    price: Price
+    currency: Currency = "USD"
+    inventory: Quantity
+    low_stock_threshold: Threshold = 5
+    status: ProductStatus = ProductStatus.ACTIVE
+
+
+class CreateProductRequest(ProductFields):
+    """Body of `POST /admin/products`."""
+
+
+class ReplaceProductRequest(ProductFields):
+    """Body of `PUT /admin/products/{id}`: every create field, replaced as a whole."""
+
+
+PATCHABLE_FIELDS = tuple(ProductFields.model_fields)
+
+
+class PatchProductRequest(StrictRequest):
+    """Body of `PATCH /admin/products/{id}` (JSON merge patch, RFC 7396).
+
+    Every field is optional. `null` restores a field's default and is an error for a field that
+    has none; the merged result is validated again as a whole product.
+    """
+
+    sku: Sku | None = None
+    name: Name | None = None
+    description: Description | None = None
+    category: Category | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    inventory: Quantity | None = None
+    low_stock_threshold: Threshold | None = None
+    status: ProductStatus | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The members the client sent, `None` where it sent `null`."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class InventoryAdjustmentRequest(StrictRequest):
+    """Body of `POST /admin/products/{id}/inventory`: exactly one of `delta` (≠ 0) or `set` (≥ 0)."""
+
+    delta: Annotated[int, Strict(), Field(ge=-MAX_INVENTORY, le=MAX_INVENTORY)] | None = None
+    set: Quantity | None = None
+    reason: Annotated[StrictStr, StringConstraints(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_operation(self) -> InventoryAdjustmentRequest:
+        if (self.delta is None) == (self.set is None):
+            raise ValueError("give exactly one of 'delta' or 'set'")
+        if self.delta == 0:
+            raise ValueError("'delta' must not be 0")
+        if self.reason is not None:
+            _reject_control_characters(self.reason)
+        return self
+
+
+IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+class ImageUploadRequest(StrictRequest):
+    """Body of `POST /admin/products/{id}/images`."""
+
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    content_length: Annotated[int, Strict(), Field(gt=0, le=MAX_IMAGE_BYTES)]
+
+
+class StoredImage(BaseModel):
+    """An image registered on a product, as the write model keeps it."""
+
+    id: str
+    content_type: str
+    key: str
+
+
+class ChangeRecord(BaseModel):
+    """Who made the last change, with which command, and why (inventory reasons)."""
+
+    actor: str
+    command: str
+    reason: str | None = None
+
+
+class Product(BaseModel):
+    """The write model's product: what admins read back and what the stream carries."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    sku: str
+    name: str
+    description: str = ""
+    category: str
+    price: Money
+    currency: str = "USD"
+    inventory: int
+    low_stock_threshold: int = 5
+    status: ProductStatus = ProductStatus.ACTIVE
+    images: list[StoredImage] = Field(default_factory=list)
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_change: ChangeRecord | None = None
+
+    def fields(self) -> ProductFields:
+        """The admin-settable part of this product."""
+        return ProductFields.model_validate(self.model_dump(include=set(PATCHABLE_FIELDS)))
+
+
+class ImageRef(BaseModel):
+    """An image as a response shows it: admins get short-lived presigned URLs, shoppers CDN URLs."""
+
+    id: str
+    content_type: str
+    url: str
+
+
+class AdminProduct(BaseModel):
+    """Response body of every admin call that returns a product."""
+
+    id: str
+    sku: str
+    name: str
+    description: str
+    category: str
+    price: Money
+    currency: str
+    inventory: int
+    low_stock_threshold: int
+    status: ProductStatus
+    images: list[ImageRef]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class InventoryLevel(BaseModel):
+    """Response body of an inventory adjustment."""
+
+    id: str
+    inventory: int
+    version: int
+
+
+class PresignedPost(BaseModel):
+    """The form a browser posts to S3: its own conditions fix the content type and size."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class ImageUploadTicket(BaseModel):
+    """Response body of an image upload request."""
+
+    image_id: str
+    upload: PresignedPost
+    expires_in: int
+
+
+class PublicImage(BaseModel):
+    """An image as shoppers see it."""
+
+    id: str
+    url: str
+
+
+class PublicProduct(BaseModel):
+    """The public view of a product: never raw stock, threshold, drafts or internal fields."""
+
+    id: str
+    sku: str
+    name: str
+    description: str
+    category: str
+    price: Money
+    currency: str
+    availability: Availability
+    images: list[PublicImage]
+    updated_at: datetime

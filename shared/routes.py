@@ -1,0 +1,85 @@
+"""Every Lambda function and HTTP route of the catalog, declared once.
+
+The CDK stack builds one function (and one role) per :data:`FUNCTIONS` entry and one API Gateway
+method per :data:`ROUTES` entry, with a request model generated from ``body``; the local runtime
+routes HTTP requests with the same table; a test checks it against the handlers' own resolvers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from shared.models.product import (
+    CreateProductRequest,
+    ImageUploadRequest,
+    InventoryAdjustmentRequest,
+    PatchProductRequest,
+    ReplaceProductRequest,
+)
+
+Api = Literal["admin", "public"]
+Trigger = Literal["api", "stream", "s3"]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: a stable key, its handler and what invokes it."""
+
+    key: str
+    handler: str
+    trigger: Trigger
+    description: str
+    api: Api | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HTTP method on one API Gateway resource path, served by one function."""
+
+    method: str
+    path: str
+    function: str
+    body: type[BaseModel] | None = None
+    body_content_types: tuple[str, ...] = ("application/json",)
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("admin-products", "commands.products.handler.handler", "api",
+                 "Admin API: create, read, replace, patch and delete products", api="admin"),
+    FunctionSpec("admin-inventory", "commands.inventory.handler.handler", "api",
+                 "Admin API: atomic stock adjustments", api="admin"),
+    FunctionSpec("admin-images", "commands.images.handler.handler", "api",
+                 "Admin API: presigned image uploads and image removal", api="admin"),
+    FunctionSpec("image-registration", "commands.image_registration.handler.handler", "s3",
+                 "Registers uploaded images on their products (S3 ObjectCreated)"),
+    FunctionSpec("public-products", "queries.products.handler.handler", "api",
+                 "Public API: product listing and product detail from the read views", api="public"),
+    FunctionSpec("public-categories", "queries.categories.handler.handler", "api",
+                 "Public API: categories with active product counts", api="public"),
+    FunctionSpec("projector", "projectors.catalog.handler.handler", "stream",
+                 "Projects the products stream into read views and inventory events"),
+)
+
+MERGE_PATCH = ("application/merge-patch+json", "application/json")
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/admin/products", "admin-products", CreateProductRequest),
+    Route("GET", "/admin/products/{id}", "admin-products"),
+    Route("PUT", "/admin/products/{id}", "admin-products", ReplaceProductRequest),
+    Route("PATCH", "/admin/products/{id}", "admin-products", PatchProductRequest, MERGE_PATCH),
+    Route("DELETE", "/admin/products/{id}", "admin-products"),
+    Route("POST", "/admin/products/{id}/inventory", "admin-inventory", InventoryAdjustmentRequest),
+    Route("POST", "/admin/products/{id}/images", "admin-images", ImageUploadRequest),
+    Route("DELETE", "/admin/products/{id}/images/{image_id}", "admin-images"),
+    Route("GET", "/products", "public-products"),
+    Route("GET", "/products/{id}", "public-products"),
+    Route("GET", "/categories", "public-categories"),
+)
+
+
+def function(key: str) -> FunctionSpec:
+    """The function declared under ``key``."""
+    return next(spec for spec in FUNCTIONS if spec.key == key)

@@ -1,0 +1,78 @@
+"""Key schema of every DynamoDB table, named once.
+
+The CDK stack, the local runtime and the repositories all build tables and keys from these
+names, and an infrastructure test checks the local tables against the synthesized template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class IndexSchema:
+    """A global secondary index: its name, keys (all strings) and projection of all attributes."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A table's role, keys (all strings), indexes, stream and TTL settings."""
+
+    role: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[IndexSchema, ...] = field(default=())
+    stream: str | None = None
+    ttl_attribute: str | None = None
+
+
+# The write model. One item per product (pk = PRODUCT#<id>) and one SKU guard per product
+# (pk = SKU#<sku>), written in the same transaction, so a SKU is unique atomically.
+PRODUCTS = TableSchema(role="products", partition_key="pk", stream="NEW_AND_OLD_IMAGES")
+PRODUCT_KEY_PREFIX = "PRODUCT#"
+SKU_KEY_PREFIX = "SKU#"
+
+# Read views, written only by the projector and read only by the queries.
+CATEGORY_LISTING_INDEX = IndexSchema(name="category-listing", partition_key="gsi1pk", sort_key="gsi1sk")
+CATALOG_LISTING_INDEX = IndexSchema(name="catalog-listing", partition_key="gsi2pk", sort_key="gsi2sk")
+VIEWS = TableSchema(
+    role="views",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX),
+)
+
+# Powertools idempotency records; DynamoDB's TTL removes them after the 24 h window.
+IDEMPOTENCY = TableSchema(role="idempotency", partition_key="id", ttl_attribute="expiration")
+
+ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY)
+
+
+def product_key(product_id: str) -> str:
+    """Partition key of a product in the write model."""
+    return f"{PRODUCT_KEY_PREFIX}{product_id}"
+
+
+def sku_key(sku: str) -> str:
+    """Partition key of the guard item that reserves a SKU."""
+    return f"{SKU_KEY_PREFIX}{sku}"
+
+
+# S3 layout of the images bucket: browsers upload to uploads/, image registration validates the
+# bytes and moves them to images/, the only prefix CloudFront serves.
+UPLOAD_PREFIX = "uploads/"
+IMAGE_PREFIX = "images/"
+
+
+def upload_key(product_id: str, image_id: str) -> str:
+    """Where the presigned POST lets a browser put an image."""
+    return f"{UPLOAD_PREFIX}{product_id}/{image_id}"
+
+
+def image_key(product_id: str, image_id: str) -> str:
+    """Where a registered image lives and is served from (`/images/<product>/<image>`)."""
+    return f"{IMAGE_PREFIX}{product_id}/{image_id}"
