@@ -1,0 +1,46 @@
+"""HTTP pieces the admin command handlers share: headers they read and responses they build."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic import BaseModel
+
+from shared.http import JSON_CONTENT_TYPE, etag
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description='Apply only if the product is at this ETag, e.g. "3".'),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="1–128 visible ASCII characters; repeats within 24 h replay."),
+]
+
+
+def actor(app: APIGatewayRestResolver) -> str:
+    """The authenticated admin making the request (set by the admin auth middleware)."""
+    return str(app.context["actor"])
+
+
+def stored(model: BaseModel, status: HTTPStatus, version: int | None = None, **headers: str) -> dict[str, Any]:
+    """A response in the form idempotency stores and replays."""
+    all_headers = {"Cache-Control": "no-store", **headers}
+    if version is not None:
+        all_headers["ETag"] = etag(version)
+    return {"status": int(status), "headers": all_headers, "body": model.model_dump_json()}
+
+
+def respond(result: dict[str, Any]) -> Response[str]:
+    """Turn a stored response back into an HTTP response."""
+    return Response(
+        status_code=result["status"], content_type=JSON_CONTENT_TYPE, body=result["body"], headers=result["headers"]
+    )
+
+
+def no_content() -> Response[str]:
+    """204 with no body."""
+    return Response(status_code=int(HTTPStatus.NO_CONTENT), body="", headers={"Cache-Control": "no-store"})

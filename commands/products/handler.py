@@ -1,0 +1,114 @@
+"""Admin API function: product create, read, replace, patch and delete.
+
+Thin: parse and validate (Powertools + pydantic), call :class:`ProductCommands`, render.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from commands.admin_http import IdempotencyKey, IfMatch, actor, no_content, respond, stored
+from commands.products.logic import ProductCommands, admin_view
+from shared.config import AdminProductsConfig, load_config
+from shared.data.images import S3ImageStorage
+from shared.data.products import DynamoProductStore
+from shared.http import admin_resolver, api_handler, expected_version
+from shared.idempotency import run_once, validated_key
+from shared.models.product import (
+    CreateProductRequest,
+    PatchProductRequest,
+    Product,
+    ReplaceProductRequest,
+)
+from shared.observability import metrics
+
+config = load_config(AdminProductsConfig)
+app = admin_resolver(config.admin_allowed_origins)
+
+
+@cache
+def _commands() -> ProductCommands:
+    return ProductCommands(DynamoProductStore(config.products_table_name))
+
+
+@cache
+def _images() -> S3ImageStorage:
+    return S3ImageStorage(config.images_bucket_name)
+
+
+def _rendered(product: Product, status: HTTPStatus = HTTPStatus.OK, **headers: str) -> dict[str, object]:
+    def image_url(key: str) -> str:
+        return _images().presigned_get(key, config.admin_image_url_ttl_seconds)
+
+    return stored(admin_view(product, image_url), status, product.version, **headers)
+
+
+@app.post("/admin/products", summary="Create a product", tags=["admin"])
+def create_product(
+    body: Annotated[CreateProductRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[str]:
+    """201 with the product, `Location` and `ETag`; 409 when the SKU is taken."""
+    who = actor(app)
+
+    def create() -> dict[str, object]:
+        product = _commands().create(body, who)
+        metrics.add_metric(name="ProductsCreated", unit="Count", value=1)
+        return _rendered(product, HTTPStatus.CREATED, Location=f"/products/{product.id}")
+
+    return respond(
+        run_once(
+            table_name=config.idempotency_table_name,
+            ttl_seconds=config.idempotency_ttl_seconds,
+            key=validated_key(idempotency_key),
+            scope=f"{who} POST /admin/products",
+            payload=body.model_dump(mode="json"),
+            context=app.lambda_context,
+            operation=create,
+        )
+    )
+
+
+@app.get("/admin/products/<id>", summary="Read a product (strongly consistent)", tags=["admin"])
+def get_product(id: str) -> Response[str]:  # noqa: A002 - the API's parameter name
+    """200 with the product as the write model has it now."""
+    return respond(_rendered(_commands().get(id)))
+
+
+@app.put("/admin/products/<id>", summary="Replace a product's fields", tags=["admin"])
+def replace_product(
+    id: str,  # noqa: A002
+    body: Annotated[ReplaceProductRequest, Body()],
+    if_match: IfMatch = None,
+) -> Response[str]:
+    """200 with the new version; 412 when `If-Match` is stale."""
+    product = _commands().replace(id, body, actor(app), expected_version(if_match))
+    return respond(_rendered(product))
+
+
+@app.patch("/admin/products/<id>", summary="Change some fields (JSON merge patch)", tags=["admin"])
+def patch_product(
+    id: str,  # noqa: A002
+    body: Annotated[PatchProductRequest, Body()],
+    if_match: IfMatch = None,
+) -> Response[str]:
+    """200 with the new version; 412 when `If-Match` is stale."""
+    product = _commands().patch(id, body, actor(app), expected_version(if_match))
+    return respond(_rendered(product))
+
+
+@app.delete("/admin/products/<id>", summary="Delete a product", tags=["admin"])
+def delete_product(id: str, if_match: IfMatch = None) -> Response[str]:  # noqa: A002
+    """204; the product's images are removed from the bucket too."""
+    product = _commands().delete(id, expected_version(if_match))
+    for image in product.images:
+        _images().delete(image.key)
+    metrics.add_metric(name="ProductsDeleted", unit="Count", value=1)
+    return no_content()
+
+
+handler = api_handler(app)

@@ -1,0 +1,282 @@
+"""The write model: products and their SKU guards in the products table.
+
+This is the only code that reads or writes the products table. Every write is conditional on the
+product's version, and a product and the guard item that reserves its SKU are written in one
+transaction, so two products can never share a SKU and no update is ever lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from shared.data.dynamo import dynamodb_client, from_attribute_values, to_attribute_values
+from shared.models.product import MAX_INVENTORY, ChangeRecord, Product, StoredImage
+from shared.tables import product_key, sku_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PRODUCT_ENTITY = "product"
+SKU_GUARD_ENTITY = "sku-guard"
+
+
+class WriteConflict(Exception):
+    """A conditional write lost: the product changed (or vanished) since it was read."""
+
+
+class SkuTaken(Exception):
+    """Another product holds the SKU."""
+
+
+class StockTooLow(Exception):
+    """The adjustment would take stock below zero."""
+
+    def __init__(self, available: int) -> None:
+        super().__init__(f"only {available} in stock")
+        self.available = available
+
+
+class StockTooHigh(Exception):
+    """The adjustment would take stock above the maximum."""
+
+
+class ProductMissing(Exception):
+    """No product with that id."""
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """An atomic stock adjustment: add ``delta`` or set to ``absolute``, never below zero."""
+
+    delta: int | None
+    absolute: int | None
+    change: ChangeRecord
+    updated_at: str
+    expected_version: int | None = None
+
+
+class ProductStore(Protocol):
+    """What the command logic needs from the write model."""
+
+    def get(self, product_id: str) -> Product | None:
+        """The current product (strongly consistent), or None."""
+
+    def create(self, product: Product) -> None:
+        """Insert a new product and reserve its SKU."""
+
+    def replace(self, product: Product, previous: Product) -> None:
+        """Write ``product`` over ``previous`` if ``previous`` is still the current version."""
+
+    def delete(self, product: Product) -> None:
+        """Remove ``product`` and free its SKU if it is still the current version."""
+
+    def adjust_stock(self, product_id: str, change: StockChange) -> Product:
+        """Apply a stock change atomically and return the product after it."""
+
+
+def _product_item(product: Product) -> dict[str, Any]:
+    document = product.model_dump(mode="json", exclude={"price"})
+    return {"pk": product_key(product.id), "entity": PRODUCT_ENTITY, **document, "price": product.price}
+
+
+def _sku_guard(product: Product) -> dict[str, Any]:
+    return {"pk": sku_key(product.sku), "entity": SKU_GUARD_ENTITY, "product_id": product.id}
+
+
+def product_from_item(item: dict[str, Any]) -> Product:
+    """Build a product from a raw DynamoDB item (attribute values), e.g. a stream image."""
+    return Product.model_validate(from_attribute_values(item))
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    reasons = error.response.get("CancellationReasons", [])
+    return [reason.get("Code", "None") for reason in reasons]
+
+
+class DynamoProductStore:
+    """:class:`ProductStore` on a DynamoDB table."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client = client or dynamodb_client()
+
+    def get(self, product_id: str) -> Product | None:
+        """The current product, read with strong consistency (read-your-writes)."""
+        response = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": product_key(product_id)}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return product_from_item(item) if item else None
+
+    def create(self, product: Product) -> None:
+        """Insert the product and its SKU guard in one transaction.
+
+        Raises
+        ------
+        SkuTaken
+            When another product holds the SKU; nothing is written.
+        """
+        self._transact(
+            [
+                self._put(_product_item(product), "attribute_not_exists(pk)"),
+                self._put(_sku_guard(product), "attribute_not_exists(pk)"),
+            ],
+            sku_position=1,
+        )
+
+    def replace(self, product: Product, previous: Product) -> None:
+        """Write the new version over ``previous``, moving the SKU guard when the SKU changed.
+
+        Raises
+        ------
+        WriteConflict
+            When the stored version is no longer ``previous.version``.
+        SkuTaken
+            When the new SKU belongs to another product.
+        """
+        actions = [self._put(_product_item(product), "version = :expected", previous.version)]
+        if product.sku != previous.sku:
+            actions.append(self._put(_sku_guard(product), "attribute_not_exists(pk)"))
+            actions.append(self._delete_guard(previous))
+        self._transact(actions, sku_position=1 if product.sku != previous.sku else None)
+
+    def delete(self, product: Product) -> None:
+        """Delete the product and its SKU guard if the product is still at ``product.version``.
+
+        Raises
+        ------
+        WriteConflict
+            When the product changed or vanished since it was read.
+        """
+        self._transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": {"pk": {"S": product_key(product.id)}},
+                        "ConditionExpression": "version = :expected",
+                        "ExpressionAttributeValues": {":expected": {"N": str(product.version)}},
+                    }
+                },
+                self._delete_guard(product),
+            ]
+        )
+
+    def adjust_stock(self, product_id: str, change: StockChange) -> Product:
+        """Change stock in one conditional update; no read, so concurrent decrements never oversell.
+
+        Raises
+        ------
+        ProductMissing, StockTooLow, StockTooHigh, WriteConflict
+            Told apart from the item DynamoDB returns when the condition fails.
+        """
+        values: dict[str, Any] = {
+            ":one": 1,
+            ":change": change.change.model_dump(mode="json"),
+            ":now": change.updated_at,
+        }
+        conditions = ["attribute_exists(pk)"]
+        if change.delta is not None:
+            update = "inventory = inventory + :delta"
+            values[":delta"] = change.delta
+            if change.delta < 0:
+                conditions.append("inventory >= :needed")
+                values[":needed"] = -change.delta
+            else:
+                conditions.append("inventory <= :ceiling")
+                values[":ceiling"] = MAX_INVENTORY - change.delta
+        else:
+            update = "inventory = :absolute"
+            values[":absolute"] = change.absolute
+        if change.expected_version is not None:
+            conditions.append("version = :expected")
+            values[":expected"] = change.expected_version
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": product_key(product_id)}},
+                UpdateExpression=f"SET {update}, version = version + :one, updated_at = :now, last_change = :change",
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeValues=to_attribute_values(values),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = error.response.get("Item")
+            if not old:
+                raise ProductMissing(product_id) from error
+            current = product_from_item(old)
+            if change.expected_version is not None and current.version != change.expected_version:
+                raise WriteConflict(product_id) from error
+            if change.delta is not None and change.delta > 0:
+                raise StockTooHigh(product_id) from error
+            raise StockTooLow(current.inventory) from error
+        return product_from_item(response["Attributes"])
+
+    def set_images(self, product: Product, images: list[StoredImage], change: ChangeRecord, updated_at: str) -> Product:
+        """Replace the image list if the product is still at ``product.version``.
+
+        Raises
+        ------
+        WriteConflict
+            When the product changed or vanished since it was read.
+        """
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": product_key(product.id)}},
+                UpdateExpression="SET images = :images, version = version + :one, updated_at = :now, last_change = :change",
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues=to_attribute_values(
+                    {
+                        ":images": [image.model_dump(mode="json") for image in images],
+                        ":one": 1,
+                        ":now": updated_at,
+                        ":change": change.model_dump(mode="json"),
+                        ":expected": product.version,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise WriteConflict(product.id) from error
+            raise
+        return product_from_item(response["Attributes"])
+
+    def _put(self, item: dict[str, Any], condition: str, expected: int | None = None) -> dict[str, Any]:
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_attribute_values(item),
+            "ConditionExpression": condition,
+        }
+        if expected is not None:
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(expected)}}
+        return {"Put": put}
+
+    def _delete_guard(self, product: Product) -> dict[str, Any]:
+        # Only the guard that names this product: a guard is never removed from under another.
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": sku_key(product.sku)}},
+                "ConditionExpression": "product_id = :id",
+                "ExpressionAttributeValues": {":id": {"S": product.id}},
+            }
+        }
+
+    def _transact(self, actions: list[dict[str, Any]], sku_position: int | None = None) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = _cancellation_codes(error)
+            if sku_position is not None and len(codes) > sku_position and codes[sku_position] == "ConditionalCheckFailed":
+                raise SkuTaken() from error
+            raise WriteConflict() from error
