@@ -17,7 +17,9 @@ IfMatch = Annotated[
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="1–128 visible ASCII characters; repeats within 24 h replay."),
+    Header(
+        alias="Idempotency-Key", description="1–128 visible ASCII characters; repeats within 24 h replay."
+    ),
 ]
 
 
@@ -26,7 +28,9 @@ def actor(app: APIGatewayRestResolver) -> str:
     return str(app.context["actor"])
 
 
-def stored(model: BaseModel, status: HTTPStatus, version: int | None = None, **headers: str) -> dict[str, Any]:
+def stored(
+    model: BaseModel, status: HTTPStatus, version: int | None = None, **headers: str
+) -> dict[str, Any]:
     """A response in the form idempotency stores and replays."""
     all_headers = {"Cache-Control": "no-store", **headers}
     if version is not None:
@@ -37,10 +41,21 @@ def stored(model: BaseModel, status: HTTPStatus, version: int | None = None, **h
 def respond(result: dict[str, Any]) -> Response[str]:
     """Turn a stored response back into an HTTP response."""
     return Response(
-        status_code=result["status"], content_type=JSON_CONTENT_TYPE, body=result["body"], headers=result["headers"]
+        status_code=result["status"],
+        content_type=JSON_CONTENT_TYPE,
+        body=result["body"],
+        headers=result["headers"],
     )
 
 
 def no_content() -> Response[str]:
     """204 with no body."""
     return Response(status_code=int(HTTPStatus.NO_CONTENT), body="", headers={"Cache-Control": "no-store"})
+
+
+def documented(status: HTTPStatus, model: type[BaseModel] | None, description: str) -> dict[int, Any]:
+    """The OpenAPI description of a route's success response (errors are added for every route)."""
+    response: dict[str, Any] = {"description": description}
+    if model is not None:
+        response["content"] = {JSON_CONTENT_TYPE: {"model": model}}
+    return {int(status): response}

@@ -16,10 +16,15 @@ from urllib.parse import parse_qs
 ADMIN_CLAIMS_GROUP = "catalog-admins"
 
 
-def admin_claims(username: str = "local-admin", groups: tuple[str, ...] = (ADMIN_CLAIMS_GROUP,)) -> dict[str, str]:
+def admin_claims(
+    username: str = "local-admin", groups: tuple[str, ...] = (ADMIN_CLAIMS_GROUP,)
+) -> dict[str, str]:
     """Claims as API Gateway's Cognito authorizer passes them (groups rendered as one string)."""
-    claims = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, username)), "cognito:username": username,
-              "token_use": "id"}
+    claims = {
+        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, username)),
+        "cognito:username": username,
+        "token_use": "id",
+    }
     if groups:
         claims["cognito:groups"] = ",".join(groups)
     return claims
@@ -52,7 +57,7 @@ def rest_event(
             body = body.decode()
             is_binary = False
         except UnicodeDecodeError:
-            body = base64.b64encode(body).decode()
+            body = base64.b64encode(body.encode() if isinstance(body, str) else body).decode()
     request_id = str(uuid.uuid4())
     return {
         "resource": resource,

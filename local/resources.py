@@ -25,7 +25,7 @@ class ResourceNames:
     idempotency_table: str = "catalog-idempotency"
     images_bucket: str = "catalog-images"
     inventory_topic: str = "catalog-inventory"
-    cursor_secret: str = "catalog-cursor-signing-key"
+    cursor_secret: str = "catalog-cursor-signing-key"  # noqa: S105 - a name, not the secret
 
     def table(self, role: str) -> str:
         """The table name for a schema role (``products``, ``views``, ``idempotency``)."""
@@ -84,7 +84,7 @@ def create_resources(
     """Create tables, bucket, topic and cursor secret; returns their identifiers."""
     names = names or ResourceNames()
     clients: dict[str, Any] = {
-        service: boto3.client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        service: boto3.client(service, region_name=region, endpoint_url=endpoint_url)
         for service in ("dynamodb", "s3", "sns", "secretsmanager")
     }
     stream_arn = ""

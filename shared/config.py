@@ -104,15 +104,11 @@ def load_config(config_class: type[ConfigT], environ: Mapping[str, str] | None =
         When a required variable is missing or a value is invalid; the message names them all.
     """
     source = os.environ if environ is None else environ
-    values = {
-        name: source[name.upper()] for name in config_class.model_fields if name.upper() in source
-    }
+    values = {name: source[name.upper()] for name in config_class.model_fields if name.upper() in source}
     try:
         return config_class.model_validate(values)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in error.errors()
-        )
+        problems = "; ".join(f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in error.errors())
         raise ConfigurationError(f"invalid {config_class.__name__}: {problems}") from error
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from http import HTTPStatus
-
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -160,13 +159,13 @@ class CatalogResolver(APIGatewayRestResolver):
 
 
 def _register_error_handlers(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(Problem)
+    @app.exception_handler(Problem)  # type: ignore[untyped-decorator]
     def _problem(problem: Problem) -> Response[str]:
         if problem.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.error("request failed", extra={"problem": problem.slug, "detail": problem.detail})
         return problem_response(problem)
 
-    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(error: RequestValidationError) -> Response[str]:
         errors = error.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
@@ -188,7 +187,7 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
             )
         return problem_response(NotFound(f"no resource at {event.path}"))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
         # Logged with the stack trace; the client sees no internals.
         logger.exception("unhandled error", extra={"error_type": type(error).__name__})
@@ -243,8 +242,8 @@ def _guarded_resolve(app: CatalogResolver, event: dict[str, Any], context: Lambd
         if app._cors is not None:
             # Browsers must be able to read a 401/403/413/415 too.
             response.headers.update(app._cors.to_dict(_header(event, "origin")))
-        return ResponseBuilder(response).build(APIGatewayProxyEvent(event))
-    app.append_context(**request_context)
+        return ResponseBuilder(response).build(APIGatewayProxyEvent(event))  # type: ignore[arg-type]
+    app.append_context(**request_context)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)
 
 

@@ -86,7 +86,7 @@ def run_once(
     if context is not None:
         config.register_lambda_context(context)
 
-    def _operation(request: dict[str, Any]) -> StoredResponse:
+    def _operation(request: dict[str, Any]) -> StoredResponse:  # noqa: ARG001 - Powertools hashes it
         return operation()
 
     guarded = idempotent_function(

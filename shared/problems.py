@@ -33,7 +33,7 @@ class ProblemDetails(BaseModel):
     errors: list[FieldError] | None = None
 
 
-class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
+class Problem(Exception):
     """An error the client can act on, rendered as problem details."""
 
     status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
@@ -169,7 +169,9 @@ class InternalError(Problem):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     slug = "internal-error"
 
-    def __init__(self, detail: str = "the request could not be completed; quote X-Request-Id when reporting it") -> None:
+    def __init__(
+        self, detail: str = "the request could not be completed; quote X-Request-Id when reporting it"
+    ) -> None:
         super().__init__(detail)
 
 
@@ -181,11 +183,15 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]] | Any) -> list[Field
     """
     result = []
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")
+        ]
         message = str(error.get("msg", "is invalid"))
         if error.get("type") == "missing":
             message = "is required"
         elif error.get("type") == "extra_forbidden":
             message = "is not a known field"
-        result.append(FieldError(field=".".join(location) or "body", message=message.removeprefix("Value error, ")))
+        result.append(
+            FieldError(field=".".join(location) or "body", message=message.removeprefix("Value error, "))
+        )
     return result

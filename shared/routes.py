@@ -47,20 +47,53 @@ class Route:
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("admin-products", "commands.products.handler.handler", "api",
-                 "Admin API: create, read, replace, patch and delete products", api="admin"),
-    FunctionSpec("admin-inventory", "commands.inventory.handler.handler", "api",
-                 "Admin API: atomic stock adjustments", api="admin"),
-    FunctionSpec("admin-images", "commands.images.handler.handler", "api",
-                 "Admin API: presigned image uploads and image removal", api="admin"),
-    FunctionSpec("image-registration", "commands.image_registration.handler.handler", "s3",
-                 "Registers uploaded images on their products (S3 ObjectCreated)"),
-    FunctionSpec("public-products", "queries.products.handler.handler", "api",
-                 "Public API: product listing and product detail from the read views", api="public"),
-    FunctionSpec("public-categories", "queries.categories.handler.handler", "api",
-                 "Public API: categories with active product counts", api="public"),
-    FunctionSpec("projector", "projectors.catalog.handler.handler", "stream",
-                 "Projects the products stream into read views and inventory events"),
+    FunctionSpec(
+        "admin-products",
+        "commands.products.handler.handler",
+        "api",
+        "Admin API: create, read, replace, patch and delete products",
+        api="admin",
+    ),
+    FunctionSpec(
+        "admin-inventory",
+        "commands.inventory.handler.handler",
+        "api",
+        "Admin API: atomic stock adjustments",
+        api="admin",
+    ),
+    FunctionSpec(
+        "admin-images",
+        "commands.images.handler.handler",
+        "api",
+        "Admin API: presigned image uploads and image removal",
+        api="admin",
+    ),
+    FunctionSpec(
+        "image-registration",
+        "commands.image_registration.handler.handler",
+        "s3",
+        "Registers uploaded images on their products (S3 ObjectCreated)",
+    ),
+    FunctionSpec(
+        "public-products",
+        "queries.products.handler.handler",
+        "api",
+        "Public API: product listing and product detail from the read views",
+        api="public",
+    ),
+    FunctionSpec(
+        "public-categories",
+        "queries.categories.handler.handler",
+        "api",
+        "Public API: categories with active product counts",
+        api="public",
+    ),
+    FunctionSpec(
+        "projector",
+        "projectors.catalog.handler.handler",
+        "stream",
+        "Projects the products stream into read views and inventory events",
+    ),
 )
 
 MERGE_PATCH = ("application/merge-patch+json", "application/json")

@@ -97,13 +97,17 @@ def call(
     body: Any = None,
     *,
     headers: dict[str, str] | None = None,
-    claims: dict[str, str] | None | str = "admin",
+    claims: dict[str, str] | str | None = "admin",
     raw_body: str | bytes | None = None,
     query: str = "",
 ) -> Response:
     """Invoke the function that serves ``method path`` with an API Gateway proxy event."""
     function_key, resource, params = _match(method, path)
-    all_headers = {"Content-Type": "application/json", **(headers or {})} if (body is not None or raw_body is not None) else dict(headers or {})
+    all_headers = (
+        {"Content-Type": "application/json", **(headers or {})}
+        if (body is not None or raw_body is not None)
+        else dict(headers or {})
+    )
     event = rest_event(
         method,
         path,

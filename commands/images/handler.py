@@ -9,14 +9,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, no_content, respond, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, respond, stored
 from commands.images.logic import remove_image, request_upload
 from shared.config import AdminImagesConfig, load_config
 from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
 from shared.idempotency import run_once, validated_key
-from shared.models.product import ImageUploadRequest
+from shared.models.product import ImageUploadRequest, ImageUploadTicket
 
 config = load_config(AdminImagesConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -32,9 +32,14 @@ def _files() -> S3ImageStorage:
     return S3ImageStorage(config.images_bucket_name)
 
 
-@app.post("/admin/products/<id>/images", summary="Request a presigned image upload", tags=["admin"])
+@app.post(
+    "/admin/products/<id>/images",
+    summary="Request a presigned image upload",
+    tags=["admin"],
+    responses=documented(HTTPStatus.CREATED, ImageUploadTicket, "Where and how to upload"),
+)
 def post_image(
-    id: str,  # noqa: A002 - the API's parameter name
+    id: str,
     body: Annotated[ImageUploadRequest, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
@@ -58,8 +63,13 @@ def post_image(
     )
 
 
-@app.delete("/admin/products/<id>/images/<image_id>", summary="Remove an image", tags=["admin"])
-def delete_image(id: str, image_id: str, if_match: IfMatch = None) -> Response[str]:  # noqa: A002
+@app.delete(
+    "/admin/products/<id>/images/<image_id>",
+    summary="Remove an image",
+    tags=["admin"],
+    responses=documented(HTTPStatus.NO_CONTENT, None, "Removed"),
+)
+def delete_image(id: str, image_id: str, if_match: IfMatch = None) -> Response[str]:
     """204; the product gets a new version without the image."""
     remove_image(_products(), _files(), id, image_id, actor(app), expected_version(if_match))
     return no_content()

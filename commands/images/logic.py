@@ -53,7 +53,9 @@ class ImageProducts(Protocol):
 class ImageFiles(Protocol):
     """The bucket operations image commands need."""
 
-    def presigned_post(self, key: str, content_type: str, content_length: int, expires_in: int) -> PresignedPost:
+    def presigned_post(
+        self, key: str, content_type: str, content_length: int, expires_in: int
+    ) -> PresignedPost:
         """A presigned POST form fixed to one key, type and size."""
 
     def describe(self, key: str) -> UploadedObject | None:
@@ -95,7 +97,11 @@ def request_upload(
 
 
 def remove_image(
-    products: ImageProducts, files: ImageFiles, product_id: str, image_id: str, actor: str,
+    products: ImageProducts,
+    files: ImageFiles,
+    product_id: str,
+    image_id: str,
+    actor: str,
     expected_version: int | None,
 ) -> Product:
     """Take an image off a product (a new version), then delete its object."""
@@ -133,7 +139,7 @@ def register_upload(products: ImageProducts, files: ImageFiles, key: str) -> Reg
     gone, is deleted and never served.
     """
     parts = key.split("/")
-    if len(parts) != 3 or not parts[1] or not parts[2]:  # noqa: PLR2004 - uploads/<product>/<image>
+    if len(parts) != 3 or not parts[1] or not parts[2]:
         return Registration(key, "rejected")
     _, product_id, image_id = parts
     uploaded = files.describe(key)
@@ -159,7 +165,9 @@ def register_upload(products: ImageProducts, files: ImageFiles, key: str) -> Reg
         image = StoredImage(id=image_id, content_type=uploaded.content_type, key=target)
         try:
             products.set_images(
-                product, [*product.images, image], ChangeRecord(actor="image-registration", command="add-image"),
+                product,
+                [*product.images, image],
+                ChangeRecord(actor="image-registration", command="add-image"),
                 rfc3339(utc_now()),
             )
         except WriteConflict:

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, respond, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, respond, stored
 from commands.inventory.logic import adjust_inventory
 from shared.config import AdminInventoryConfig, load_config
 from shared.data.products import DynamoProductStore
@@ -27,9 +27,14 @@ def _store() -> DynamoProductStore:
     return DynamoProductStore(config.products_table_name)
 
 
-@app.post("/admin/products/<id>/inventory", summary="Adjust stock (delta or set)", tags=["admin"])
+@app.post(
+    "/admin/products/<id>/inventory",
+    summary="Adjust stock (delta or set)",
+    tags=["admin"],
+    responses=documented(HTTPStatus.OK, InventoryLevel, "The new stock level"),
+)
 def post_inventory(
-    id: str,  # noqa: A002 - the API's parameter name
+    id: str,
     body: Annotated[InventoryAdjustmentRequest, Body()],
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,

@@ -12,7 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, no_content, respond, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, respond, stored
 from commands.products.logic import ProductCommands, admin_view
 from shared.config import AdminProductsConfig, load_config
 from shared.data.images import S3ImageStorage
@@ -20,6 +20,7 @@ from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
 from shared.idempotency import run_once, validated_key
 from shared.models.product import (
+    AdminProduct,
     CreateProductRequest,
     PatchProductRequest,
     Product,
@@ -48,7 +49,12 @@ def _rendered(product: Product, status: HTTPStatus = HTTPStatus.OK, **headers: s
     return stored(admin_view(product, image_url), status, product.version, **headers)
 
 
-@app.post("/admin/products", summary="Create a product", tags=["admin"])
+@app.post(
+    "/admin/products",
+    summary="Create a product",
+    tags=["admin"],
+    responses=documented(HTTPStatus.CREATED, AdminProduct, "The new product"),
+)
 def create_product(
     body: Annotated[CreateProductRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[str]:
@@ -73,15 +79,25 @@ def create_product(
     )
 
 
-@app.get("/admin/products/<id>", summary="Read a product (strongly consistent)", tags=["admin"])
-def get_product(id: str) -> Response[str]:  # noqa: A002 - the API's parameter name
+@app.get(
+    "/admin/products/<id>",
+    summary="Read a product (strongly consistent)",
+    tags=["admin"],
+    responses=documented(HTTPStatus.OK, AdminProduct, "The product"),
+)
+def get_product(id: str) -> Response[str]:
     """200 with the product as the write model has it now."""
     return respond(_rendered(_commands().get(id)))
 
 
-@app.put("/admin/products/<id>", summary="Replace a product's fields", tags=["admin"])
+@app.put(
+    "/admin/products/<id>",
+    summary="Replace a product's fields",
+    tags=["admin"],
+    responses=documented(HTTPStatus.OK, AdminProduct, "The new version"),
+)
 def replace_product(
-    id: str,  # noqa: A002
+    id: str,
     body: Annotated[ReplaceProductRequest, Body()],
     if_match: IfMatch = None,
 ) -> Response[str]:
@@ -90,9 +106,14 @@ def replace_product(
     return respond(_rendered(product))
 
 
-@app.patch("/admin/products/<id>", summary="Change some fields (JSON merge patch)", tags=["admin"])
+@app.patch(
+    "/admin/products/<id>",
+    summary="Change some fields (JSON merge patch)",
+    tags=["admin"],
+    responses=documented(HTTPStatus.OK, AdminProduct, "The new version"),
+)
 def patch_product(
-    id: str,  # noqa: A002
+    id: str,
     body: Annotated[PatchProductRequest, Body()],
     if_match: IfMatch = None,
 ) -> Response[str]:
@@ -101,8 +122,13 @@ def patch_product(
     return respond(_rendered(product))
 
 
-@app.delete("/admin/products/<id>", summary="Delete a product", tags=["admin"])
-def delete_product(id: str, if_match: IfMatch = None) -> Response[str]:  # noqa: A002
+@app.delete(
+    "/admin/products/<id>",
+    summary="Delete a product",
+    tags=["admin"],
+    responses=documented(HTTPStatus.NO_CONTENT, None, "Deleted"),
+)
+def delete_product(id: str, if_match: IfMatch = None) -> Response[str]:
     """204; the product's images are removed from the bucket too."""
     product = _commands().delete(id, expected_version(if_match))
     for image in product.images:

@@ -24,7 +24,13 @@ from shared.models.product import (
     Product,
     ProductFields,
 )
-from shared.problems import DuplicateSku, NotFound, PreconditionFailed, ValidationProblem, field_errors_from_pydantic
+from shared.problems import (
+    DuplicateSku,
+    NotFound,
+    PreconditionFailed,
+    ValidationProblem,
+    field_errors_from_pydantic,
+)
 
 # A write that loses a race without If-Match is retried on the fresh version this many times.
 MAX_ATTEMPTS = 5

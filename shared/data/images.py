@@ -43,7 +43,9 @@ class S3ImageStorage:
         self._bucket = bucket
         self._client = client or s3_client()
 
-    def presigned_post(self, key: str, content_type: str, content_length: int, expires_in: int) -> PresignedPost:
+    def presigned_post(
+        self, key: str, content_type: str, content_length: int, expires_in: int
+    ) -> PresignedPost:
         """A browser form that S3 accepts only for exactly this key, content type and size."""
         form = self._client.generate_presigned_post(
             Bucket=self._bucket,

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PRODUCT_ENTITY = "product"
+# Every in-place update records a new version, when and by whom.
+_NEW_VERSION = "version = version + :one, updated_at = :now, last_change = :change"
 SKU_GUARD_ENTITY = "sku-guard"
 
 
@@ -198,7 +200,7 @@ class DynamoProductStore:
             response = self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": product_key(product_id)}},
-                UpdateExpression=f"SET {update}, version = version + :one, updated_at = :now, last_change = :change",
+                UpdateExpression=f"SET {update}, {_NEW_VERSION}",
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeValues=to_attribute_values(values),
                 ReturnValues="ALL_NEW",
@@ -207,7 +209,7 @@ class DynamoProductStore:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            old = error.response.get("Item")
+            old: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
             if not old:
                 raise ProductMissing(product_id) from error
             current = product_from_item(old)
@@ -218,7 +220,9 @@ class DynamoProductStore:
             raise StockTooLow(current.inventory) from error
         return product_from_item(response["Attributes"])
 
-    def set_images(self, product: Product, images: list[StoredImage], change: ChangeRecord, updated_at: str) -> Product:
+    def set_images(
+        self, product: Product, images: list[StoredImage], change: ChangeRecord, updated_at: str
+    ) -> Product:
         """Replace the image list if the product is still at ``product.version``.
 
         Raises
@@ -230,7 +234,7 @@ class DynamoProductStore:
             response = self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": product_key(product.id)}},
-                UpdateExpression="SET images = :images, version = version + :one, updated_at = :now, last_change = :change",
+                UpdateExpression=f"SET images = :images, {_NEW_VERSION}",
                 ConditionExpression="version = :expected",
                 ExpressionAttributeValues=to_attribute_values(
                     {
@@ -277,6 +281,10 @@ class DynamoProductStore:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             codes = _cancellation_codes(error)
-            if sku_position is not None and len(codes) > sku_position and codes[sku_position] == "ConditionalCheckFailed":
+            if (
+                sku_position is not None
+                and len(codes) > sku_position
+                and codes[sku_position] == "ConditionalCheckFailed"
+            ):
                 raise SkuTaken() from error
             raise WriteConflict() from error

@@ -1,1 +1,1 @@
-"""pydantic models: the single source of truth for validation, OpenAPI, API Gateway models and event schemas."""
+"""pydantic models: the one source of validation, OpenAPI, API Gateway models and event schemas."""

@@ -82,8 +82,12 @@ Price = Annotated[
     AfterValidator(_two_decimal_places),
     PlainSerializer(decimal_to_json_number, return_type=float, when_used="json"),
     WithJsonSchema(
-        {"type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000,
-         "description": "Exact amount, > 0, at most 1,000,000, at most 2 decimal places."},
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1_000_000,
+            "description": "Exact amount, > 0, at most 1,000,000, at most 2 decimal places.",
+        },
         mode="validation",
     ),
     WithJsonSchema({"type": "number"}, mode="serialization"),

@@ -69,7 +69,9 @@ def test_malformed_or_non_object_json_is_400(aws: Resources, raw: str) -> None:
     assert item_count(aws) == 0
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
 def test_non_json_content_type_is_415(aws: Resources, content_type: str) -> None:
     response = call("POST", "/admin/products", product_body(), headers={"Content-Type": content_type})
 
@@ -98,8 +100,16 @@ def test_bad_input_on_replace_and_patch_changes_nothing(aws: Resources) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"delta": 0}, {"delta": 1, "set": 2}, {"set": -1}, {"delta": "1"}, {"delta": 1.5},
-     {"delta": 1, "reason": ""}, {"delta": 1, "note": "x"}],
+    [
+        {},
+        {"delta": 0},
+        {"delta": 1, "set": 2},
+        {"set": -1},
+        {"delta": "1"},
+        {"delta": 1.5},
+        {"delta": 1, "reason": ""},
+        {"delta": 1, "note": "x"},
+    ],
 )
 def test_invalid_inventory_adjustment_is_400(aws: Resources, body: dict[str, Any]) -> None:
     product = call("POST", "/admin/products", product_body()).json()
@@ -112,8 +122,12 @@ def test_invalid_inventory_adjustment_is_400(aws: Resources, body: dict[str, Any
 
 @pytest.mark.parametrize(
     "body",
-    [{"content_type": "image/gif", "content_length": 10}, {"content_type": "image/png", "content_length": 0},
-     {"content_type": "image/png", "content_length": 5 * 1024 * 1024 + 1}, {"content_type": "image/png"}],
+    [
+        {"content_type": "image/gif", "content_length": 10},
+        {"content_type": "image/png", "content_length": 0},
+        {"content_type": "image/png", "content_length": 5 * 1024 * 1024 + 1},
+        {"content_type": "image/png"},
+    ],
 )
 def test_invalid_image_request_is_400(aws: Resources, body: dict[str, Any]) -> None:
     product = call("POST", "/admin/products", product_body()).json()

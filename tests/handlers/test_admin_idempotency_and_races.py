@@ -33,7 +33,9 @@ def test_replayed_create_returns_the_first_response_and_creates_one_product(aws:
 def test_same_key_with_another_body_is_409_and_writes_nothing(aws: Resources) -> None:
     call("POST", "/admin/products", product_body(), headers={"Idempotency-Key": "create-2"})
 
-    response = call("POST", "/admin/products", product_body(sku="OTHER"), headers={"Idempotency-Key": "create-2"})
+    response = call(
+        "POST", "/admin/products", product_body(sku="OTHER"), headers={"Idempotency-Key": "create-2"}
+    )
 
     assert response.status == 409
     assert response.json()["type"].endswith("/idempotency-key-reused")
@@ -44,8 +46,13 @@ def test_keys_are_scoped_to_the_caller(aws: Resources) -> None:
     other_admin = {"sub": "u-9", "cognito:username": "other", "cognito:groups": "catalog-admins"}
     call("POST", "/admin/products", product_body(sku="A-1"), headers={"Idempotency-Key": "shared-key"})
 
-    response = call("POST", "/admin/products", product_body(sku="B-1"), headers={"Idempotency-Key": "shared-key"},
-                    claims=other_admin)
+    response = call(
+        "POST",
+        "/admin/products",
+        product_body(sku="B-1"),
+        headers={"Idempotency-Key": "shared-key"},
+        claims=other_admin,
+    )
 
     assert response.status == 201
     assert product_count(aws) == 2
@@ -67,8 +74,12 @@ def test_parallel_retries_of_one_create_make_one_product(aws: Resources) -> None
         request = CreateProductRequest.model_validate(body)
         try:
             result = run_once(
-                table_name=aws.names.idempotency_table, ttl_seconds=3600, key="parallel-1", scope="admin POST",
-                payload=request.model_dump(mode="json"), context=None,
+                table_name=aws.names.idempotency_table,
+                ttl_seconds=3600,
+                key="parallel-1",
+                scope="admin POST",
+                payload=request.model_dump(mode="json"),
+                context=None,
                 operation=lambda: {"id": commands.create(request, "admin").id},
             )
         except Problem as problem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -18,16 +19,24 @@ def create() -> dict[str, Any]:
     return call("POST", "/admin/products", product_body()).json()  # type: ignore[no-any-return]
 
 
-def s3_events_from(aws: Resources, upload: callable) -> list[dict[str, Any]]:  # type: ignore[valid-type]
+def s3_events_from(aws: Resources, upload: Callable[[], None]) -> list[dict[str, Any]]:
     """Run ``upload`` and return the S3 notification events moto delivers for it (via SQS)."""
     sqs = boto3.client("sqs", region_name=aws.region)
     queue_url = sqs.create_queue(QueueName="s3-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     boto3.client("s3", region_name=aws.region).put_bucket_notification_configuration(
         Bucket=aws.names.images_bucket,
-        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
-                                                            "Filter": {"Key": {"FilterRules": [
-                                                                {"Name": "prefix", "Value": "uploads/"}]}}}]},
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
+                }
+            ]
+        },
     )
     upload()
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
@@ -55,8 +64,11 @@ def register(aws: Resources, key: str, data: bytes, content_type: str) -> list[d
 def test_upload_request_returns_a_presigned_post_fixed_to_type_and_size(aws: Resources) -> None:
     product = create()
 
-    response = call("POST", f"/admin/products/{product['id']}/images",
-                    {"content_type": "image/png", "content_length": 2048})
+    response = call(
+        "POST",
+        f"/admin/products/{product['id']}/images",
+        {"content_type": "image/png", "content_length": 2048},
+    )
 
     assert response.status == 201
     ticket = response.json()
@@ -76,8 +88,11 @@ def test_upload_request_returns_a_presigned_post_fixed_to_type_and_size(aws: Res
 
 def test_registered_upload_becomes_a_new_version_with_the_image(aws: Resources) -> None:
     product = create()
-    ticket = call("POST", f"/admin/products/{product['id']}/images",
-                  {"content_type": "image/png", "content_length": len(PNG_BYTES)}).json()
+    ticket = call(
+        "POST",
+        f"/admin/products/{product['id']}/images",
+        {"content_type": "image/png", "content_length": len(PNG_BYTES)},
+    ).json()
 
     results = register(aws, ticket["upload"]["fields"]["key"], PNG_BYTES, "image/png")
 
@@ -109,7 +124,9 @@ def test_redelivered_upload_event_registers_the_image_once(aws: Resources) -> No
     assert current["version"] == 2
 
 
-@pytest.mark.parametrize(("data", "content_type"), [(b"GIF89a-not-allowed", "image/png"), (PNG_BYTES, "image/jpeg")])
+@pytest.mark.parametrize(
+    ("data", "content_type"), [(b"GIF89a-not-allowed", "image/png"), (PNG_BYTES, "image/jpeg")]
+)
 def test_upload_whose_bytes_do_not_match_its_type_is_rejected_and_deleted(
     aws: Resources, data: bytes, content_type: str
 ) -> None:

@@ -59,11 +59,14 @@ def test_increment_past_the_maximum_is_400_and_changes_nothing(aws: Resources) -
 
 def test_the_reason_is_stored_with_the_change(aws: Resources) -> None:
     product = create()
-    call("POST", f"/admin/products/{product['id']}/inventory", {"delta": 5, "reason": "restock from supplier"})
+    call(
+        "POST", f"/admin/products/{product['id']}/inventory", {"delta": 5, "reason": "restock from supplier"}
+    )
 
     stored = DynamoProductStore(aws.names.products_table).get(product["id"])
 
-    assert stored is not None and stored.last_change is not None
+    assert stored is not None
+    assert stored.last_change is not None
     assert (stored.last_change.command, stored.last_change.reason) == ("inventory", "restock from supplier")
 
 
@@ -95,7 +98,9 @@ def test_retried_decrement_with_the_same_key_decrements_once(aws: Resources, att
     product = create(inventory=10)
     path = f"/admin/products/{product['id']}/inventory"
 
-    responses = [call("POST", path, {"delta": -4}, headers={"Idempotency-Key": "order-77"}) for _ in range(attempts)]
+    responses = [
+        call("POST", path, {"delta": -4}, headers={"Idempotency-Key": "order-77"}) for _ in range(attempts)
+    ]
 
     assert {r.status for r in responses} == {200}
     assert {r.text for r in responses} == {responses[0].text}

@@ -60,8 +60,15 @@ def test_get_reads_the_write_model_with_etag(aws: Resources) -> None:
 
 def test_put_replaces_every_field_and_bumps_the_version(aws: Resources) -> None:
     created = create()
-    replacement = product_body(sku="MUG-002", name="Steel mug", category="outdoor", price=9, inventory=3,
-                               description=None, low_stock_threshold=None)
+    replacement = product_body(
+        sku="MUG-002",
+        name="Steel mug",
+        category="outdoor",
+        price=9,
+        inventory=3,
+        description=None,
+        low_stock_threshold=None,
+    )
 
     response = call("PUT", f"/admin/products/{created['id']}", replacement, headers={"If-Match": '"1"'})
 
@@ -77,8 +84,12 @@ def test_put_replaces_every_field_and_bumps_the_version(aws: Resources) -> None:
 def test_patch_merges_and_null_restores_the_default(aws: Resources) -> None:
     created = create(low_stock_threshold=9)
 
-    response = call("PATCH", f"/admin/products/{created['id']}",
-                    {"name": "Renamed", "low_stock_threshold": None}, headers=MERGE_PATCH)
+    response = call(
+        "PATCH",
+        f"/admin/products/{created['id']}",
+        {"name": "Renamed", "low_stock_threshold": None},
+        headers=MERGE_PATCH,
+    )
 
     assert response.status == 200
     product = response.json()
@@ -148,7 +159,9 @@ def test_changing_sku_to_a_taken_one_is_409_and_keeps_both(aws: Resources) -> No
 def test_changing_sku_frees_the_old_one(aws: Resources) -> None:
     first = create(sku="OLD-SKU")
 
-    assert call("PATCH", f"/admin/products/{first['id']}", {"sku": "NEW-SKU"}, headers=MERGE_PATCH).status == 200
+    assert (
+        call("PATCH", f"/admin/products/{first['id']}", {"sku": "NEW-SKU"}, headers=MERGE_PATCH).status == 200
+    )
     assert call("POST", "/admin/products", product_body(sku="OLD-SKU")).status == 201
     assert call("POST", "/admin/products", product_body(sku="NEW-SKU")).status == 409
 
@@ -162,7 +175,9 @@ def test_changing_sku_frees_the_old_one(aws: Resources) -> None:
         ("POST", "/inventory", {"delta": 1}),
     ],
 )
-def test_stale_if_match_is_412_and_changes_nothing(aws: Resources, method: str, suffix: str, body: Any) -> None:
+def test_stale_if_match_is_412_and_changes_nothing(
+    aws: Resources, method: str, suffix: str, body: Any
+) -> None:
     created = create()
     call("PATCH", f"/admin/products/{created['id']}", {"name": "v2"}, headers=MERGE_PATCH)
 
@@ -211,8 +226,12 @@ def test_missing_identity_is_401(aws: Resources) -> None:
 
 
 def test_authenticated_non_admin_is_403(aws: Resources) -> None:
-    response = call("POST", "/admin/products", product_body(),
-                    claims={"sub": "u-1", "cognito:username": "shopper", "cognito:groups": "customers"})
+    response = call(
+        "POST",
+        "/admin/products",
+        product_body(),
+        claims={"sub": "u-1", "cognito:username": "shopper", "cognito:groups": "customers"},
+    )
 
     assert response.status == 403
     assert stored_items(aws) == []
