@@ -1,0 +1,105 @@
+"""AWS requests per operation, counted with botocore event hooks on in-process moto."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from local.apigw import LocalLambdaContext
+from local.resources import create_resources, function_environment
+from local.streams import StreamReader, lambda_event
+from tests.builders import call, handler_for, product_body, reset_process_caches
+
+
+class CallCounter:
+    """Counts every AWS API request any botocore client makes while installed."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        # before-call.<service>.<Operation>
+        _, service, operation = event_name.split(".", 2)
+        self.calls[f"{service}:{operation}"] += 1
+
+
+_COUNTER = CallCounter()
+
+
+def _install_counter() -> None:
+    # Clients copy the session's event hooks when they are created, so install before any exists.
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register("before-call", _COUNTER)
+
+
+def _count(operation: Callable[[], Any]) -> dict[str, Any]:
+    before = Counter(_COUNTER.calls)
+    operation()
+    calls = _COUNTER.calls - before
+    return {"total": sum(calls.values()), "by_operation": dict(sorted(calls.items()))}
+
+
+def measure() -> dict[str, Any]:
+    """AWS calls per operation on warm functions (clients and configuration already built)."""
+    with mock_aws():
+        resources = create_resources("us-west-1")
+        os.environ.update(function_environment(resources))
+        reset_process_caches()
+        _install_counter()
+        reader = StreamReader.for_table(resources.names.products_table, region=resources.region)
+        project = handler_for("projector")
+
+        def project_new() -> int:
+            records = reader.read_new()
+            project(lambda_event(records), LocalLambdaContext())
+            return len(records)
+
+        # Warm every function once, as a warm Lambda instance would be.
+        warm = call("POST", "/admin/products", product_body(sku="WARM")).json()
+        call("PATCH", f"/admin/products/{warm['id']}", {"name": "warm"})
+        call("POST", f"/admin/products/{warm['id']}/inventory", {"delta": 1})
+        project_new()
+        call("GET", f"/products/{warm['id']}", claims=None)
+        call("GET", "/products", claims=None)
+
+        created: dict[str, Any] = {}
+
+        def create() -> None:
+            created.update(call("POST", "/admin/products", product_body(sku="COUNTED")).json())
+
+        figures = {"create": _count(create)}
+        figures["create_with_idempotency_key"] = _count(
+            lambda: call(
+                "POST", "/admin/products", product_body(sku="KEYED"), headers={"Idempotency-Key": "k1"}
+            )
+        )
+        figures["patch"] = _count(
+            lambda: call("PATCH", f"/admin/products/{created['id']}", {"name": "counted"})
+        )
+        figures["inventory_adjust"] = _count(
+            lambda: call("POST", f"/admin/products/{created['id']}/inventory", {"delta": -1})
+        )
+        projected: dict[str, int] = {}
+        # The projector's reads of the stream are the event source mapping's, not the function's.
+        records = reader.read_new()
+        figures["projector_batch"] = _count(
+            lambda: projected.update(
+                n=len(records), r=len(project(lambda_event(records), LocalLambdaContext()))
+            )
+        )
+        figures["projector_batch"]["records"] = projected["n"]
+        figures["projector_per_record"] = {
+            "total": round(figures["projector_batch"]["total"] / max(projected["n"], 1), 2),
+            "by_operation": {},
+        }
+        figures["public_get_edge_miss"] = _count(
+            lambda: call("GET", f"/products/{created['id']}", claims=None)
+        )
+        figures["public_list_page"] = _count(lambda: call("GET", "/products", claims=None, query="limit=20"))
+        return figures

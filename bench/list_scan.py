@@ -1,0 +1,85 @@
+"""Items DynamoDB examines per public list page, at two catalog sizes, beside a Scan-based list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from local.resources import create_resources
+from shared.data.views import DynamoViewRepository, ProductView, ViewState
+from shared.ids import new_id
+from shared.models.product import Availability, PublicProduct
+
+SIZES = (1_000, 20_000)
+LIMIT = 20
+CATEGORIES = 10
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _view(n: int) -> ProductView:
+    product_id = new_id()
+    category = f"category-{n % CATEGORIES}"
+    public = PublicProduct(
+        id=product_id,
+        sku=f"SKU-{n}",
+        name=f"Product {n}",
+        description="",
+        category=category,
+        price=Decimal("9.99"),
+        currency="USD",
+        availability=Availability.IN_STOCK,
+        images=[],
+        updated_at=NOW,
+    )
+    return ProductView(
+        product_id=product_id, version=1, state=ViewState.ACTIVE, category=category, public=public
+    )
+
+
+def _scan_list(client: Any, table: str, category: str) -> int:
+    """The seed's approach: Scan the whole table and filter; returns the items examined."""
+    examined = 0
+    kwargs: dict[str, Any] = {"TableName": table}
+    while True:
+        page = client.scan(**kwargs)
+        examined += page["ScannedCount"]
+        if "LastEvaluatedKey" not in page:
+            return examined
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        _ = category
+
+
+def measure() -> dict[str, Any]:
+    """ScannedCount of the first, a middle and the last-but-one page, per size, for both approaches."""
+    result: dict[str, Any] = {"limit": LIMIT, "sizes": {}}
+    for size in SIZES:
+        with mock_aws():
+            resources = create_resources("us-west-1")
+            repository = DynamoViewRepository(resources.names.views_table)
+            repository.put_views(_view(n) for n in range(size))
+            examined = []
+            after = None
+            for _ in range(3):  # three consecutive pages of the all-products listing
+                page = repository.list_page(None, after, LIMIT)
+                examined.append(page.scanned_count)
+                after = page.items[-1].id
+            category_page = repository.list_page("category-3", None, LIMIT)
+            client = boto3.client("dynamodb", region_name="us-west-1")
+            result["sizes"][str(size)] = {
+                "index_query_examined_per_page": max(examined),
+                "category_page_examined": category_page.scanned_count,
+                "scan_list_examined_per_page": _scan_list(client, resources.names.views_table, "category-3"),
+            }
+    small, large = (result["sizes"][str(s)] for s in SIZES)
+    result["ratio_20k_to_1k"] = round(
+        large["index_query_examined_per_page"] / small["index_query_examined_per_page"], 3
+    )
+    result["scan_ratio_20k_to_1k"] = round(
+        large["scan_list_examined_per_page"] / small["scan_list_examined_per_page"], 3
+    )
+    result["target_ratio"] = 1.05
+    return result
