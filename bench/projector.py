@@ -1,0 +1,114 @@
+"""Projector throughput: records/s on one Lambda batch, in process, against moto.
+
+``measure_projector()`` writes products and stock movements through the write model, reads the
+resulting stream records as Lambda delivers them, and times one ``project_batch`` call (views,
+then events) on ``batch_size`` records. It also counts SNS PublishBatch calls per 100 events.
+Numbers against moto measure our code plus moto's in-memory cost, not DynamoDB latency.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from local.resources import create_resources
+from local.streams import StreamReader, lambda_event
+from projectors.catalog.handler import project_batch
+from projectors.catalog.service import CatalogProjector, ProjectorSettings
+from shared.data.events import SnsEventPublisher
+from shared.data.products import DynamoProductStore, StockChange
+from shared.data.views import DynamoViewRepository
+from shared.models.product import ChangeRecord, Product
+
+REGION = "us-west-1"
+
+
+def _write_history(store: DynamoProductStore, records_wanted: int) -> None:
+    # A create yields two records (product and SKU guard); each stock movement yields one.
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    products = max(1, records_wanted // 10)
+    ids = []
+    for number in range(products):
+        product_id = f"01JBENCH{number:018d}"
+        ids.append(product_id)
+        store.create(
+            Product(
+                id=product_id,
+                sku=f"BENCH-{number}",
+                name=f"Bench product {number}",
+                category=f"cat-{number % 5}",
+                price=Decimal("9.99"),
+                inventory=1000,
+                low_stock_threshold=5,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                last_change=ChangeRecord(actor="bench", command="create-product"),
+            )
+        )
+    movements = records_wanted - 2 * products
+    for step in range(max(0, movements)):
+        store.adjust_stock(
+            ids[step % products],
+            StockChange(
+                delta=-1,
+                absolute=None,
+                change=ChangeRecord(actor="bench", command="adjust-inventory", reason="order"),
+                updated_at=now.isoformat(),
+            ),
+        )
+
+
+def measure_projector(batch_size: int = 100) -> dict[str, float]:
+    """Time one projector batch of ``batch_size`` real stream records against in-process moto.
+
+    Returns
+    -------
+    dict
+        ``records_per_s``: records projected per second (views then events) for the batch;
+        ``sns_calls_per_100_events``: PublishBatch calls per 100 published events;
+        plus ``records``, ``events``, ``sns_calls`` and ``seconds`` for context.
+    """
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CatalogBench")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "catalog-bench")
+    with mock_aws():
+        resources = create_resources(REGION)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
+        _write_history(DynamoProductStore(resources.names.products_table, dynamodb), batch_size)
+        records = StreamReader(resources.stream_arn, region=REGION).read_new()[:batch_size]
+        projector = CatalogProjector(
+            DynamoViewRepository(resources.names.views_table, dynamodb),
+            SnsEventPublisher(resources.topic_arn, sns),
+            ProjectorSettings(images_base_url="https://cdn.example", event_source="urn:catalog:products"),
+        )
+        published: list[int] = []
+
+        def count(params: dict[str, Any], **_: Any) -> None:
+            published.append(len(params["PublishBatchRequestEntries"]))
+
+        sns.meta.events.register("before-parameter-build.sns.PublishBatch", count)
+        started = time.perf_counter()
+        response = project_batch(lambda_event(records), None, projector)
+        seconds = time.perf_counter() - started
+    if response["batchItemFailures"]:
+        raise RuntimeError(f"benchmark batch had failures: {response['batchItemFailures']}")
+    events = sum(published)
+    return {
+        "records_per_s": round(len(records) / seconds, 1),
+        "sns_calls_per_100_events": round(100 * len(published) / events, 2) if events else 0.0,
+        "records": float(len(records)),
+        "events": float(events),
+        "sns_calls": float(len(published)),
+        "seconds": round(seconds, 4),
+    }
+
+
+if __name__ == "__main__":
+    print(measure_projector())

@@ -1,0 +1,1 @@
+"""Stream consumers that keep the read side in step with the write model."""

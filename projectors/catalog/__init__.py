@@ -1,0 +1,1 @@
+"""The catalog projector: products stream → read views and inventory events."""

@@ -1,0 +1,110 @@
+"""Lambda entry point of the projector: a DynamoDB stream batch in, a partial batch response out.
+
+Phase one applies every record to the views, one at a time and in stream order (Powertools'
+BatchProcessor records which fail). Phase two publishes the events of every applied record in
+PublishBatch calls across the whole batch. A record is reported in ``batchItemFailures`` when
+its view write or any of its events failed; Lambda then resumes the shard from the lowest
+reported sequence number, where version guards make re-applied views no-ops and events are
+re-published with the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from projectors.catalog.service import CatalogProjector, ProjectorSettings, RecordResult
+from shared.config import ProjectorConfig, cached_config
+from shared.data.events import SnsEventPublisher
+from shared.data.views import DynamoViewRepository
+from shared.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@cache
+def catalog_projector() -> CatalogProjector:
+    """The process-wide projector, wired to the configured views table and topic."""
+    config: ProjectorConfig = cached_config(ProjectorConfig)
+    return CatalogProjector(
+        views=DynamoViewRepository(config.views_table_name),
+        publisher=SnsEventPublisher(config.inventory_topic_arn),
+        settings=ProjectorSettings(images_base_url=config.images_base_url, event_source=config.event_source),
+    )
+
+
+def project_batch(
+    event: Mapping[str, Any], context: LambdaContext | None, projector: CatalogProjector
+) -> PartialItemFailureResponse:
+    """Project one stream batch and report the records to retry.
+
+    Parameters
+    ----------
+    event
+        The Lambda DynamoDB Streams event (``{"Records": [...]}``).
+    context
+        The Lambda context, if any.
+    projector
+        The projector to apply records with (the handler passes :func:`catalog_projector`).
+
+    Returns
+    -------
+    PartialItemFailureResponse
+        ``{"batchItemFailures": [{"itemIdentifier": <sequence number>}, ...]}``.
+
+    Raises
+    ------
+    BatchProcessingError
+        When every record's view write failed (Lambda retries the whole batch).
+    """
+    applied: list[RecordResult] = []
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        try:
+            applied.append(projector.apply_record(record.raw_event))
+        except Exception:
+            logger.exception(
+                "record not projected",
+                extra={"sequence_number": record.dynamodb.sequence_number if record.dynamodb else None},
+            )
+            raise
+
+    response = process_partial_response(
+        event=dict(event), record_handler=record_handler, processor=processor, context=context
+    )
+    unpublished = projector.publish(applied)
+    failures = list(response.get("batchItemFailures", []))
+    failures += [
+        {"itemIdentifier": result.item_identifier}
+        for result in applied
+        if result.item_identifier in unpublished
+    ]
+
+    metrics.add_metric(name="RecordsProjected", unit=MetricUnit.Count, value=len(applied))
+    metrics.add_metric(name="ViewsChanged", unit=MetricUnit.Count, value=sum(r.view_applied for r in applied))
+    metrics.add_metric(
+        name="EventsPublished",
+        unit=MetricUnit.Count,
+        value=sum(len(r.events) for r in applied if r.item_identifier not in unpublished),
+    )
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
+    if unpublished:
+        logger.warning(
+            "events not published; records will be retried", extra={"records": sorted(unpublished)}
+        )
+    return {"batchItemFailures": failures}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """The projector Lambda: DynamoDB stream batch in, partial batch response out."""
+    return project_batch(event, context, catalog_projector())

@@ -1,0 +1,1 @@
+"""The public catalog: read-only queries served from the read views."""

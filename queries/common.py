@@ -1,0 +1,180 @@
+"""What every public query function shares: cached wiring, cache headers, conditional GETs, HEAD.
+
+Public responses are shared by every shopper through the CDN, so they carry no per-user data,
+say how long they may be cached, and are identified by a strong ETag computed from the bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel
+
+from queries.cursor import CursorCodec
+from shared.config import PublicApiConfig, cached_config
+from shared.data.dynamo import CLIENT_CONFIG
+from shared.data.views import DynamoViewRepository
+from shared.http import (
+    JSON_CONTENT_TYPE,
+    REQUEST_ID_HEADER,
+    CatalogResolver,
+    LambdaHandler,
+    api_handler,
+    problem_response,
+)
+from shared.problems import FieldError, NotFound, ValidationProblem
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+HEAD = "HEAD"
+READ_METHODS = ["GET", HEAD]
+NO_STORE = "no-store"
+
+
+def config() -> PublicApiConfig:
+    """The public API settings (read once per process)."""
+    settings: PublicApiConfig = cached_config(PublicApiConfig)
+    return settings
+
+
+@cache
+def views() -> DynamoViewRepository:
+    """The process-wide read-view repository."""
+    return DynamoViewRepository(config().views_table_name)
+
+
+@cache
+def cursor_codec() -> CursorCodec:
+    """The cursor codec, keyed with the signing secret fetched once per cold start."""
+    # No stubs for Secrets Manager are installed; the one call used is typed by hand.
+    client: Any = boto3.client("secretsmanager", config=CLIENT_CONFIG)
+    secret = client.get_secret_value(SecretId=config().cursor_secret_arn)
+    value = secret.get("SecretString")
+    key = value.encode() if isinstance(value, str) else bytes(secret["SecretBinary"])
+    return CursorCodec(key=key)
+
+
+def cache_control(settings: PublicApiConfig) -> str:
+    """``Cache-Control`` of a public 200 (and of its 304)."""
+    return (
+        f"public, max-age={settings.cache_max_age}, s-maxage={settings.cache_s_maxage}, "
+        f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+    )
+
+
+def not_found_cache_control(settings: PublicApiConfig) -> str:
+    """``Cache-Control`` of a public 404: briefly, so a product that appears is seen soon."""
+    return f"public, max-age={settings.not_found_max_age}, s-maxage={settings.not_found_max_age}"
+
+
+def entity_tag(body: str) -> str:
+    """The strong ETag of a representation: the SHA-256 of its bytes, base64url, quoted."""
+    digest = hashlib.sha256(body.encode()).digest()
+    return '"' + base64.urlsafe_b64encode(digest).rstrip(b"=").decode() + '"'
+
+
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` matches ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return etag in candidates
+
+
+def _header(app: CatalogResolver, name: str) -> str | None:
+    value = app.current_event.headers.get(name) or app.current_event.headers.get(name.lower())
+    return str(value) if value is not None else None
+
+
+def cacheable(app: CatalogResolver, model: BaseModel) -> Response[str]:
+    """A public 200 of ``model`` with cache headers; 304 if the client holds it; no body for HEAD."""
+    body = model.model_dump_json()
+    etag = entity_tag(body)
+    headers = {"ETag": etag, "Cache-Control": cache_control(config())}
+    if none_match(_header(app, "If-None-Match"), etag):
+        return Response(status_code=int(HTTPStatus.NOT_MODIFIED), body="", headers=headers)
+    if app.current_event.http_method == HEAD:
+        return Response(
+            status_code=int(HTTPStatus.OK), content_type=JSON_CONTENT_TYPE, body="", headers=headers
+        )
+    return Response(
+        status_code=int(HTTPStatus.OK), content_type=JSON_CONTENT_TYPE, body=body, headers=headers
+    )
+
+
+def not_found(detail: str) -> Response[str]:
+    """A 404 problem that the CDN may cache for a few seconds at most."""
+    return problem_response(NotFound(detail, headers={"Cache-Control": not_found_cache_control(config())}))
+
+
+def reject_unknown_parameters(app: CatalogResolver, allowed: Iterable[str]) -> None:
+    """400 for query parameters this call does not know, or that are given more than once.
+
+    Raises
+    ------
+    ValidationProblem
+        Naming every offending parameter, so a typo (``?categroy=``) surfaces instead of
+        silently returning the unfiltered listing.
+    """
+    event = app.current_event
+    known = set(allowed)
+    multi = event.multi_value_query_string_parameters or {}
+    single = event.query_string_parameters or {}
+    errors = [
+        FieldError(field=name, message="is not a known query parameter")
+        for name in sorted(set(single) | set(multi))
+        if name not in known
+    ]
+    errors += [
+        FieldError(field=name, message="must be given once")
+        for name, values in sorted(multi.items())
+        if name in known and len(values) > 1
+    ]
+    if errors:
+        raise ValidationProblem("the query string is invalid", errors=errors)
+
+
+def _set_header(response: dict[str, Any], name: str, value: str, *, replace: bool = True) -> None:
+    # The REST resolver answers with multiValueHeaders; api_handler adds plain headers too.
+    multi = response.get("multiValueHeaders")
+    if multi is None:
+        multi = response["multiValueHeaders"] = {}
+    plain = response.get("headers") or {}
+    existing = [key for key in [*multi, *plain] if key.lower() == name.lower()]
+    if existing and not replace:
+        return
+    for key in existing:
+        multi.pop(key, None)
+        plain.pop(key, None)
+    multi[name] = [value]
+
+
+def public_api_handler(app: CatalogResolver) -> LambdaHandler:
+    """The Lambda entry point of a public query function.
+
+    On top of :func:`shared.http.api_handler` it makes every response safe to share through the
+    CDN: ``Access-Control-Allow-Origin: *`` whether or not the request sent ``Origin`` (a cached
+    copy is served to every origin), and ``Cache-Control: no-store`` on errors that did not set
+    their own caching, so a transient 5xx or a 400 never sticks in the edge cache.
+    """
+    inner = api_handler(app)
+
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = inner(event, context)
+        _set_header(response, "Access-Control-Allow-Origin", "*")
+        _set_header(response, "Access-Control-Expose-Headers", f"ETag,{REQUEST_ID_HEADER}")
+        if int(response.get("statusCode", 500)) >= HTTPStatus.BAD_REQUEST:
+            _set_header(response, "Cache-Control", NO_STORE, replace=False)
+        return response
+
+    return handler

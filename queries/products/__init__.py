@@ -1,0 +1,1 @@
+"""`GET /products` and `GET /products/{id}`."""

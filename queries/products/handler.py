@@ -1,0 +1,76 @@
+"""Lambda handler of ``GET|HEAD /products`` and ``GET|HEAD /products/{id}`` (read views only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from queries.common import (
+    READ_METHODS,
+    cacheable,
+    cursor_codec,
+    not_found,
+    public_api_handler,
+    reject_unknown_parameters,
+    views,
+)
+from queries.cursor import MAX_CURSOR_LENGTH, CursorError
+from queries.models import ProductPage
+from queries.products import logic
+from shared.http import public_resolver
+from shared.models.product import CATEGORY_PATTERN, PublicProduct
+from shared.problems import FieldError, ValidationProblem
+
+app = public_resolver()
+
+LIST_PARAMETERS = ("category", "limit", "cursor")
+
+
+@app.route(
+    "/products",
+    method=READ_METHODS,
+    summary="List active products",
+    description="Pages in product id order; pass next_cursor back as cursor. Each page costs O(limit) reads.",
+    responses={
+        200: {"description": "A page of products", "content": {"application/json": {"model": ProductPage}}}
+    },
+    tags=["public"],
+)
+def list_products(
+    category: Annotated[str | None, Query(pattern=CATEGORY_PATTERN, min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=logic.MAX_LIMIT)] = logic.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+) -> Response[str]:
+    """``GET /products``: one page of the listing (all active products, or one category's)."""
+    reject_unknown_parameters(app, LIST_PARAMETERS)
+    try:
+        page = logic.list_products(views(), cursor_codec(), category=category, limit=limit, cursor=cursor)
+    except CursorError as error:
+        raise ValidationProblem(
+            str(error), errors=[FieldError(field="cursor", message=str(error))]
+        ) from error
+    return cacheable(app, page)
+
+
+@app.route(
+    "/products/<id>",
+    method=READ_METHODS,
+    summary="Get an active product",
+    responses={
+        200: {"description": "The product", "content": {"application/json": {"model": PublicProduct}}},
+        404: {"description": "Unknown, draft or deleted product"},
+    },
+    tags=["public"],
+)
+def get_product(id: str) -> Response[str]:
+    """``GET /products/{id}``: the public view of one active product."""
+    reject_unknown_parameters(app, ())
+    product = logic.find_product(views(), id)
+    if product is None:
+        return not_found(f"no product {id}")
+    return cacheable(app, product)
+
+
+handler = public_api_handler(app)
