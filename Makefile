@@ -43,7 +43,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 synth: $(STAMP) ## Synthesize the stack into cdk.out/ with the cdk-nag gate, then cfn-lint it
 	$(PY) -m cdk.synth
-	$(PY) -m cfnlint --ignore-checks W3005 -- cdk.out/*.template.json
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 deploy: $(STAMP) ## cdk deploy (needs AWS credentials; STAGE=dev|prod)
 	npx --yes aws-cdk@2 deploy --app "$(PY) -m cdk.app" --context stage=$${STAGE:-dev} --require-approval broadening

@@ -1,0 +1,242 @@
+"""The admin write API: Cognito sign-in, the command functions and their REST API.
+
+Every ``/admin`` method carries the Cognito authorizer (an ID token of the user pool); membership of
+``catalog-admins`` is checked again by the functions, which answer 403 to other users. Bodies are
+validated by API Gateway against models generated from the pydantic request models before a
+function runs, and again by the function itself.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from cdk.config import StackConfig
+from cdk.constructs.data import CatalogData
+from cdk.constructs.function import CatalogFunction, FunctionDefaults, SettingValue
+from cdk.constructs.images import CatalogImages
+from cdk.constructs.rest_api import (
+    ApiGatewayLogging,
+    MethodAuth,
+    RequestValidation,
+    access_log_group,
+    add_problem_responses,
+    add_routes,
+    stage_options,
+)
+from cdk.nag import acknowledge
+from shared.http import ADMIN_GROUP
+from shared.routes import ROUTES, function
+from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
+
+ADMIN_ROUTES = tuple(route for route in ROUTES if route.path.startswith("/admin"))
+# The headers the admin console sends (see shared.http.admin_resolver, which answers real requests).
+_CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
+_IDEMPOTENCY_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+
+
+class AdminApi(Construct):
+    """User pool and admin group, the three command functions and the admin REST API."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        data: CatalogData,
+        images: CatalogImages,
+        defaults: FunctionDefaults,
+        api_logging: ApiGatewayLogging,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.user_pool = self._build_user_pool()
+        self.user_pool_client = self._build_user_pool_client()
+        self.functions = self._build_functions(data, images, defaults)
+        self.api = self._build_api(api_logging)
+
+    def _build_user_pool(self) -> cognito.UserPool:
+        pool = cognito.UserPool(
+            self,
+            "UserPool",
+            user_pool_name=f"{self._config.prefix}-admins",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=self._config.is_production,
+            removal_policy=self._config.removal_policy,
+        )
+        cognito.CfnUserPoolGroup(
+            self,
+            "CatalogAdminsGroup",
+            user_pool_id=pool.user_pool_id,
+            group_name=ADMIN_GROUP,
+            description="Members may call the catalog admin API",
+        )
+        acknowledge(
+            pool,
+            "AwsSolutions-COG8",
+            "Threat protection (advanced security) needs the paid Cognito Plus plan; the pool holds only "
+            "staff accounts an administrator creates, MFA is required and passwords are 14+ characters.",
+        )
+        return pool
+
+    def _build_user_pool_client(self) -> cognito.UserPoolClient:
+        return self.user_pool.add_client(
+            "AdminConsole",
+            user_pool_client_name=f"{self._config.prefix}-admin-console",
+            generate_secret=False,  # a browser app cannot keep a secret
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+        )
+
+    def _build_functions(
+        self, data: CatalogData, images: CatalogImages, defaults: FunctionDefaults
+    ) -> dict[str, CatalogFunction]:
+        settings: dict[str, SettingValue] = {
+            "products_table_name": data.products.table_name,
+            "idempotency_table_name": data.idempotency.table_name,
+            "admin_allowed_origins": self._config.admin_allowed_origins,
+            "idempotency_ttl_seconds": self._config.idempotency_ttl_seconds,
+            "images_bucket_name": images.bucket_name,
+            "admin_image_url_ttl_seconds": self._config.admin_image_url_ttl_seconds,
+            "upload_url_ttl_seconds": self._config.upload_url_ttl_seconds,
+        }
+        functions = {
+            key: CatalogFunction(
+                self,
+                key.removeprefix("admin-").title(),
+                spec=function(key),
+                defaults=defaults,
+                settings=settings,
+                timeout=Duration.seconds(10),
+            )
+            for key in ("admin-products", "admin-inventory", "admin-images")
+        }
+        for command in functions.values():
+            command.grant(
+                "UseIdempotencyRecords", actions=_IDEMPOTENCY_ACTIONS, resources=[data.idempotency.table_arn]
+            )
+            command.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+
+        products = functions["admin-products"]
+        # Create, replace and delete are transactions of Put/Delete on the product and its SKU guard.
+        products.grant(
+            "ReadAndWriteProducts",
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+            resources=[data.products.table_arn],
+        )
+        # Admin reads show presigned GETs (signed with this role); deleting a product removes its images.
+        products.grant(
+            "PresignAndRemoveImages",
+            actions=["s3:GetObject", "s3:DeleteObject"],
+            resources=[images.objects_arn(IMAGE_PREFIX)],
+        )
+
+        # One conditional UpdateItem: no read first, so concurrent decrements can never oversell.
+        functions["admin-inventory"].grant(
+            "AdjustStock", actions=["dynamodb:UpdateItem"], resources=[data.products.table_arn]
+        )
+
+        image_commands = functions["admin-images"]
+        image_commands.grant(
+            "ReadAndUpdateProducts",
+            actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            resources=[data.products.table_arn],
+        )
+        # The presigned POST is signed with this role, so the role must be allowed the upload itself.
+        image_commands.grant(
+            "PresignUploads", actions=["s3:PutObject"], resources=[images.objects_arn(UPLOAD_PREFIX)]
+        )
+        image_commands.grant(
+            "RemoveImages", actions=["s3:DeleteObject"], resources=[images.objects_arn(IMAGE_PREFIX)]
+        )
+
+        for command, prefix in (
+            (products, IMAGE_PREFIX),
+            (image_commands, UPLOAD_PREFIX),
+            (image_commands, IMAGE_PREFIX),
+        ):
+            acknowledge(
+                command.role,
+                "AwsSolutions-IAM5",
+                "Object-level S3 actions are scoped to the one key prefix this function works on; image keys "
+                "are generated per upload, so no narrower static resource exists.",
+                finding=images.nag_objects_finding(prefix),
+            )
+        return functions
+
+    def _build_api(self, api_logging: ApiGatewayLogging) -> apigw.RestApi:
+        origins = list(self._config.admin_allowed_origins)
+        api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{self._config.prefix}-admin",
+            description="Catalog admin API: product, stock and image commands",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,  # one account-level role for both APIs: ApiGatewayLogging
+            deploy_options=stage_options(
+                self._config,
+                self._config.admin_throttle,
+                access_log_group(self, self._config, "admin"),
+                with_principal=True,
+            ),
+            default_cors_preflight_options=(
+                apigw.CorsOptions(
+                    allow_origins=origins,
+                    allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                    allow_headers=_CORS_HEADERS,
+                    max_age=Duration.minutes(10),
+                )
+                if origins
+                else None
+            ),
+        )
+        api_logging.logs_before(api)
+        acknowledge(
+            api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "Every admin method needs a Cognito ID token of an MFA-protected staff account and the stage is "
+            "throttled; a regional web ACL adds cost without a rule set that fits this tiny, known audience.",
+        )
+        # A browser can only read an error from another origin when CORS headers are on it; with
+        # several allowed origins the gateway cannot pick the right one (it has no logic), so those
+        # errors stay unreadable cross-origin while the functions' own errors carry the header.
+        add_problem_responses(
+            api,
+            extra_headers={"Access-Control-Allow-Origin": f"'{origins[0]}'"} if len(origins) == 1 else None,
+        )
+        authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self,
+            "Authorizer",
+            cognito_user_pools=[self.user_pool],
+            authorizer_name=f"{self._config.prefix}-admins",
+            identity_source="method.request.header.Authorization",
+            results_cache_ttl=Duration.minutes(5),
+        )
+        self.methods = add_routes(
+            api,
+            ADMIN_ROUTES,
+            {key: fn.function for key, fn in self.functions.items()},
+            RequestValidation(self, "Validation", api=api),
+            MethodAuth(authorizer=authorizer),
+        )
+        return api

@@ -1,0 +1,217 @@
+"""Product images: the private bucket, browser uploads, and event-driven image registration.
+
+Admins upload with a presigned POST into ``uploads/``; S3 reports ``ObjectCreated`` for that prefix
+straight to the image-registration function, which checks the bytes, copies the object to
+``images/`` (the only prefix CloudFront serves) and adds it to the product.
+
+The bucket has a fixed, account- and region-qualified name so that the notification can live on the
+bucket itself (``NotificationConfiguration``): the Lambda permission is scoped to the bucket's ARN
+without referencing the bucket resource, which breaks the bucket -> function -> policy -> bucket
+cycle that otherwise forces CDK to configure notifications through a custom-resource Lambda.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk.config import StackConfig
+from cdk.constructs.data import CatalogData
+from cdk.constructs.function import CatalogFunction, FunctionDefaults
+from cdk.nag import acknowledge
+from shared.routes import function
+from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
+
+# S3 retries are not ours to tune; Lambda retries the async event twice, then parks it.
+_ASYNC_RETRY_ATTEMPTS = 2
+_ASYNC_MAX_EVENT_AGE = Duration.hours(6)
+
+
+class CatalogImages(Construct):
+    """Images bucket (private, versioned, lifecycle-managed) and the image-registration function."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        data: CatalogData,
+        defaults: FunctionDefaults,
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.bucket_name = f"{config.prefix}-images-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+        self.bucket_arn = f"arn:{Aws.PARTITION}:s3:::{self.bucket_name}"
+        self.registration_failures = self._build_failure_queue()
+        self.registration = self._build_registration_function(data, defaults)
+        permission = lambda_.CfnPermission(
+            self,
+            "AllowS3ToInvokeRegistration",
+            action="lambda:InvokeFunction",
+            function_name=self.registration.function.function_arn,
+            principal="s3.amazonaws.com",
+            source_account=Aws.ACCOUNT_ID,
+            source_arn=self.bucket_arn,
+        )
+        self.bucket = self._build_bucket(access_logs)
+        self._notify_registration_on_upload(permission)
+
+    def objects_arn(self, prefix: str) -> str:
+        """ARN pattern of the objects under ``prefix`` (e.g. ``uploads/``)."""
+        return f"{self.bucket_arn}/{prefix}*"
+
+    def nag_objects_finding(self, prefix: str) -> str:
+        """How cdk-nag names the ``Resource::`` finding of a grant on :meth:`objects_arn`."""
+        return (
+            f"Resource::arn:<AWS::Partition>:s3:::{self._config.prefix}-images-<AWS::AccountId>-<AWS::Region>"
+            f"/{prefix}*"
+        )
+
+    def _build_bucket(self, access_logs: s3.IBucket) -> s3.Bucket:
+        origins = list(self._config.admin_allowed_origins)
+        cors = (
+            [
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=origins,
+                    # A presigned POST is a multipart form: the browser sends only simple headers.
+                    allowed_headers=["content-type"],
+                    max_age=3000,
+                )
+            ]
+            if origins
+            else None
+        )
+        return s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=self.bucket_name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # SSE-S3: images are public through the CDN anyway, and SSE-KMS would need CloudFront's
+            # OAC in the key policy (a key <-> distribution cycle) and KMS calls on every miss.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            cors=cors,
+            lifecycle_rules=[
+                # Registration copies a checked upload away at once; what stays is abandoned or rejected.
+                s3.LifecycleRule(
+                    id="expire-unregistered-uploads",
+                    prefix=UPLOAD_PREFIX,
+                    expiration=Duration.days(1),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions", noncurrent_version_expiration=Duration.days(30)
+                ),
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
+            ],
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=f"s3/{self._config.prefix}-images/",
+            # Non-empty buckets cannot be deleted by CloudFormation; dev teardown empties it first.
+            removal_policy=self._config.removal_policy,
+        )
+
+    def _notify_registration_on_upload(self, permission: lambda_.CfnPermission) -> None:
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            lambda_configurations=[
+                s3.CfnBucket.LambdaConfigurationProperty(
+                    event="s3:ObjectCreated:*",
+                    function=self.registration.function.function_arn,
+                    filter=s3.CfnBucket.NotificationFilterProperty(
+                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                            rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=UPLOAD_PREFIX)]
+                        )
+                    ),
+                )
+            ]
+        )
+        # S3 test-invokes the destination when the configuration is written.
+        cfn_bucket.add_resource_dependency(permission)
+
+    def _build_failure_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "RegistrationFailures",
+            # SSE-SQS: a failed event names an object key, nothing more; a CMK would only add grants.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            queue,
+            "AwsSolutions-SQS3",
+            "This queue is the on-failure destination of image registration's asynchronous invocations; "
+            "it is the dead-letter queue, is alarmed on depth, and messages are replayed by hand.",
+        )
+        return queue
+
+    def _build_registration_function(self, data: CatalogData, defaults: FunctionDefaults) -> CatalogFunction:
+        registration = CatalogFunction(
+            self,
+            "Registration",
+            spec=function("image-registration"),
+            defaults=defaults,
+            settings={
+                "products_table_name": data.products.table_name,
+                "images_bucket_name": self.bucket_name,
+            },
+            timeout=Duration.seconds(30),
+        )
+        registration.grant(
+            "ReadAndRemoveUploads",
+            actions=["s3:GetObject", "s3:DeleteObject"],
+            resources=[self.objects_arn(UPLOAD_PREFIX)],
+        )
+        # Without ListBucket, HeadObject on a missing key is a 403, not a 404: a redelivered event
+        # for an upload that was already promoted would fail and retry instead of being skipped.
+        registration.grant("TellMissingUploadsApart", actions=["s3:ListBucket"], resources=[self.bucket_arn])
+        registration.grant(
+            "PromoteToImages", actions=["s3:PutObject"], resources=[self.objects_arn(IMAGE_PREFIX)]
+        )
+        registration.grant(
+            "RegisterOnProduct",
+            actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            resources=[data.products.table_arn],
+        )
+        registration.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        registration.grant(
+            "ParkFailedEvents", actions=["sqs:SendMessage"], resources=[self.registration_failures.queue_arn]
+        )
+        invoke_config = lambda_.CfnEventInvokeConfig(
+            self,
+            "RegistrationAsyncInvoke",
+            function_name=registration.function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=_ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=int(_ASYNC_MAX_EVENT_AGE.to_seconds()),
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=self.registration_failures.queue_arn
+                )
+            ),
+        )
+        # Lambda checks that the role may send to the destination when the config is created.
+        invoke_config.node.add_dependency(registration.role)
+        for prefix in (UPLOAD_PREFIX, IMAGE_PREFIX):
+            acknowledge(
+                registration.role,
+                "AwsSolutions-IAM5",
+                "Object-level S3 actions are scoped to the one key prefix the function works on "
+                "(uploads/ to check and remove, images/ to promote into); keys are generated per image.",
+                finding=self.nag_objects_finding(prefix),
+            )
+        return registration

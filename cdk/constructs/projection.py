@@ -1,0 +1,177 @@
+"""The projection: products stream -> projector -> read views and inventory events on SNS.
+
+The event source mapping hands the projector batches of *product* records only (the SKU guard
+items of the write model are filtered out before they cost an invocation). A failing record is
+reported back (``ReportBatchItemFailures``) so only the batch tail is retried; a poison record is
+isolated by bisecting, retried a bounded number of times and then parked (as a pointer to the
+shard and sequence numbers) in an encrypted on-failure queue, which is alarmed.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk.config import StackConfig
+from cdk.constructs.data import CatalogData
+from cdk.constructs.function import CatalogFunction, FunctionDefaults
+from cdk.nag import acknowledge
+from shared.models.events import InventoryEventType
+from shared.routes import function
+from shared.tables import PRODUCT_KEY_PREFIX, PRODUCTS
+
+# What the optional alert e-mail subscription receives: stock running low or gone.
+ALERT_EVENT_TYPES = (InventoryEventType.LOW.value, InventoryEventType.DEPLETED.value)
+
+
+def product_records_filter() -> str:
+    """The event-source filter pattern that lets only product items (``PRODUCT#...``) through."""
+    return json.dumps(
+        {"dynamodb": {"Keys": {PRODUCTS.partition_key: {"S": [{"prefix": PRODUCT_KEY_PREFIX}]}}}}
+    )
+
+
+class Projection(Construct):
+    """Inventory topic (CMK-encrypted), projector function, its stream mapping and failure queue."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        data: CatalogData,
+        defaults: FunctionDefaults,
+        images_base_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"{config.prefix}: encrypts inventory events at rest in SNS",
+            enable_key_rotation=True,
+            pending_window=Duration.days(30 if config.is_production else 7),
+            removal_policy=config.removal_policy,
+        )
+        self.inventory_topic = self._build_topic()
+        self.failures = self._build_failure_queue()
+        self.projector = self._build_projector(data, defaults, images_base_url)
+        self.event_source_mapping = self._build_event_source_mapping(data)
+
+    def _build_topic(self) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            "InventoryTopic",
+            display_name="Catalog inventory events",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        if self._config.alert_email:
+            topic.add_subscription(
+                subscriptions.EmailSubscription(
+                    self._config.alert_email,
+                    filter_policy={
+                        "type": sns.SubscriptionFilter.string_filter(allowlist=list(ALERT_EVENT_TYPES))
+                    },
+                )
+            )
+        return topic
+
+    def _build_failure_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "ProjectionFailures",
+            # On-failure records carry shard and sequence numbers, not product data; SSE-SQS suffices
+            # and keeps the projector's role free of another key.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            queue,
+            "AwsSolutions-SQS3",
+            "This queue is the on-failure destination of the projector's stream mapping, i.e. the "
+            "dead-letter queue itself; it is alarmed on depth and replayed from the stream or a rebuild.",
+        )
+        return queue
+
+    def _build_projector(
+        self, data: CatalogData, defaults: FunctionDefaults, images_base_url: str
+    ) -> CatalogFunction:
+        projector = CatalogFunction(
+            self,
+            "Projector",
+            spec=function("projector"),
+            defaults=defaults,
+            settings={
+                "views_table_name": data.views.table_name,
+                "inventory_topic_arn": self.inventory_topic.topic_arn,
+                "images_base_url": images_base_url,
+            },
+            timeout=Duration.seconds(60),
+        )
+        stream_arn = data.products.table_stream_arn
+        assert stream_arn is not None, "the products table must have a stream"
+        projector.grant(
+            "ReadProductsStream",
+            actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            resources=[stream_arn],
+        )
+        # Lambda's stream poller lists the table's streams; ListStreams has no resource-level scoping.
+        projector.grant("ListProductsStreams", actions=["dynamodb:ListStreams"], resources=["*"])
+        # Reads the stored view (version guard), then one transaction of Put (view) + Update (counts).
+        projector.grant(
+            "MaintainViews",
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources=[data.views.table_arn],
+        )
+        projector.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        # PublishBatch is authorized as sns:Publish.
+        projector.grant(
+            "PublishInventoryEvents", actions=["sns:Publish"], resources=[self.inventory_topic.topic_arn]
+        )
+        projector.grant(
+            "EncryptInventoryEvents",
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resources=[self.topic_key.key_arn],
+        )
+        projector.grant("ParkFailedBatches", actions=["sqs:SendMessage"], resources=[self.failures.queue_arn])
+        return projector
+
+    def _build_event_source_mapping(self, data: CatalogData) -> lambda_.CfnEventSourceMapping:
+        stream = self._config.stream
+        # The L1 on purpose: the L2 event source adds its own (wildcard) grants to the role.
+        mapping = lambda_.CfnEventSourceMapping(
+            self,
+            "ProductsStreamMapping",
+            function_name=self.projector.function.function_name,
+            event_source_arn=data.products.table_stream_arn,
+            # The whole retained history: no write made while the mapping was (re)created is skipped.
+            starting_position="TRIM_HORIZON",
+            batch_size=stream.batch_size,
+            maximum_batching_window_in_seconds=stream.max_batching_window_seconds,
+            parallelization_factor=stream.parallelization_factor,
+            function_response_types=["ReportBatchItemFailures"],
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=stream.retry_attempts,
+            maximum_record_age_in_seconds=stream.max_record_age_seconds,
+            destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(
+                    destination=self.failures.queue_arn
+                )
+            ),
+            filter_criteria=lambda_.CfnEventSourceMapping.FilterCriteriaProperty(
+                filters=[lambda_.CfnEventSourceMapping.FilterProperty(pattern=product_records_filter())]
+            ),
+        )
+        # Lambda validates stream access and the destination with the role when it creates the mapping.
+        mapping.node.add_dependency(self.projector.role)
+        return mapping

@@ -1,0 +1,134 @@
+"""The one stack of the catalog: it builds the capabilities in dependency order and wires them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from cdk.config import StackConfig
+from cdk.constructs.access_logs import AccessLogs
+from cdk.constructs.admin_api import AdminApi
+from cdk.constructs.data import CatalogData
+from cdk.constructs.edge import Edge
+from cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionDefaults
+from cdk.constructs.images import CatalogImages
+from cdk.constructs.monitoring import Monitoring
+from cdk.constructs.projection import Projection
+from cdk.constructs.public_api import PublicApi
+from cdk.constructs.rest_api import ApiGatewayLogging
+from cdk.tagging import tag_stack
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+class CatalogStack(Stack):
+    """Data, images, admin API, public API, edge, projection and monitoring of one stage."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StackConfig, code: lambda_.Code, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        defaults = self._function_defaults(code)
+        self.access_logs = AccessLogs(self, "AccessLogs", config=config)
+        self.data = CatalogData(self, "Data", config=config)
+        self.images = CatalogImages(
+            self,
+            "Images",
+            config=config,
+            data=self.data,
+            defaults=defaults,
+            access_logs=self.access_logs.bucket,
+        )
+        api_logging = ApiGatewayLogging(self, "ApiGatewayLogging")
+        self.admin = AdminApi(
+            self,
+            "Admin",
+            config=config,
+            data=self.data,
+            images=self.images,
+            defaults=defaults,
+            api_logging=api_logging,
+        )
+        self.public = PublicApi(
+            self, "Public", config=config, data=self.data, defaults=defaults, api_logging=api_logging
+        )
+        self.edge = Edge(
+            self,
+            "Edge",
+            config=config,
+            public_api=self.public,
+            images=self.images,
+            access_logs=self.access_logs.bucket,
+        )
+        self.projection = Projection(
+            self,
+            "Projection",
+            config=config,
+            data=self.data,
+            defaults=defaults,
+            images_base_url=self.edge.base_url,
+        )
+        self.functions = {
+            **self.admin.functions,
+            **self.public.functions,
+            "image-registration": self.images.registration,
+            "projector": self.projection.projector,
+        }
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            apis={"admin": self.admin.api, "public": self.public.api},
+            functions={key: fn.function for key, fn in self.functions.items()},
+            projector=self.projection.projector.function,
+            queues={
+                "projection-failures": self.projection.failures,
+                "image-registration-failures": self.images.registration_failures,
+            },
+        )
+        self._build_outputs()
+        tag_stack(self, prefix=config.prefix, environment=config.stage, owner=config.owner)
+
+    def _function_defaults(self, code: lambda_.Code) -> FunctionDefaults:
+        python = RUNTIME.name.replace(".", "")  # python3.13 -> python313
+        layer_arn = (
+            f"arn:{self.partition}:lambda:{self.config.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}:{self.config.powertools_layer_version}"
+        )
+        return FunctionDefaults(
+            code=code,
+            layers=[lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)],
+            log_group_prefix=f"/{self.config.app_name}/{self.config.stage}",
+            log_retention=self.config.log_retention,
+            log_removal_policy=self.config.removal_policy,
+            log_level=self.config.log_level,
+            service_name=self.config.service_name,
+            metrics_namespace=self.config.metrics_namespace,
+        )
+
+    def _build_outputs(self) -> None:
+        outputs = {
+            "AdminApiUrl": self.admin.api.url,
+            "PublicApiUrl": self.edge.base_url + "/",
+            "PublicApiOriginUrl": self.public.api.url,
+            "DistributionDomainName": self.edge.distribution.distribution_domain_name,
+            "DistributionId": self.edge.distribution.distribution_id,
+            "InventoryTopicArn": self.projection.inventory_topic.topic_arn,
+            "AlarmTopicArn": self.monitoring.alarm_topic.topic_arn,
+            "ImagesBucketName": self.images.bucket_name,
+            "UserPoolId": self.admin.user_pool.user_pool_id,
+            "UserPoolClientId": self.admin.user_pool_client.user_pool_client_id,
+            "ProductsTableName": self.data.products.table_name,
+            "ViewsTableName": self.data.views.table_name,
+            "IdempotencyTableName": self.data.idempotency.table_name,
+            "ProjectionFailureQueueUrl": self.projection.failures.queue_url,
+            "DashboardName": self.monitoring.dashboard.dashboard_name,
+        }
+        for output_id, value in outputs.items():
+            output = CfnOutput(self, output_id, value=value)
+            # Stable logical ids: scripts and tests read outputs by these names.
+            output.override_logical_id(output_id)
