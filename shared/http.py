@@ -86,7 +86,10 @@ def _route_for(method: str, path: str) -> Route | None:
 
 
 def _allowed_methods(path: str) -> list[str]:
-    return sorted({r.method for pattern, r in _ROUTE_PATTERNS if pattern.match(path)})
+    methods = {r.method for pattern, r in _ROUTE_PATTERNS if pattern.match(path)}
+    if "GET" in methods:
+        methods.add("HEAD")  # served by the GET route (API Gateway's ANY fallback forwards it)
+    return sorted(methods)
 
 
 Guard = Callable[[dict[str, Any]], dict[str, Any]]

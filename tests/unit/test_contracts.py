@@ -1,0 +1,57 @@
+"""The declared contracts agree with the code: route table, handlers' resolvers, committed OpenAPI."""
+
+from __future__ import annotations
+
+import json
+
+from shared.docs import OPENAPI_PATH, openapi_document, render
+from shared.routes import FUNCTIONS, ROUTES
+
+
+def test_committed_openapi_document_matches_the_code() -> None:
+    generated = render(openapi_document())
+
+    assert OPENAPI_PATH.read_text() == generated, "docs/openapi.json is stale: run `make openapi`"
+
+
+def test_every_declared_route_is_served_by_its_function_and_nothing_else() -> None:
+    document = openapi_document()
+    served = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method != "head"  # HEAD is the GET route without a body
+    }
+
+    assert served == {(route.method, route.path) for route in ROUTES}
+
+
+def test_every_route_names_a_declared_api_function() -> None:
+    api_functions = {spec.key for spec in FUNCTIONS if spec.trigger == "api"}
+
+    assert {route.function for route in ROUTES} == api_functions
+
+
+def test_admin_operations_require_the_bearer_token_and_public_ones_do_not() -> None:
+    for path, operations in openapi_document()["paths"].items():
+        for operation in operations.values():
+            assert ("security" in operation) == path.startswith("/admin"), path
+
+
+def test_every_operation_documents_problem_responses_instead_of_422() -> None:
+    for path, operations in openapi_document()["paths"].items():
+        for operation in operations.values():
+            assert "422" not in operation["responses"], path
+            problem = operation["responses"]["400"]["content"]
+            assert "application/problem+json" in problem, path
+
+
+def test_request_bodies_reference_the_pydantic_models() -> None:
+    document = openapi_document()
+    post = document["paths"]["/admin/products"]["post"]
+    schema_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+
+    assert schema_ref.endswith("/CreateProductRequest")
+    created = document["components"]["schemas"]["CreateProductRequest"]
+    assert created["additionalProperties"] is False
+    assert json.dumps(created["properties"]["price"]).count('"number"') >= 1
