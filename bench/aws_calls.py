@@ -24,7 +24,7 @@ class CallCounter:
 
     def __call__(self, event_name: str, **_: Any) -> None:
         # before-call.<service>.<Operation>
-        _, service, operation = event_name.split(".", 2)
+        service, operation = event_name.split(".", 2)[1:]
         self.calls[f"{service}:{operation}"] += 1
 
 

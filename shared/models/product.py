@@ -80,7 +80,7 @@ Price = Annotated[
     BeforeValidator(_exact_price),
     Field(gt=0, le=MAX_PRICE, description="Exact amount, > 0, at most 1,000,000, at most 2 decimal places."),
     AfterValidator(_two_decimal_places),
-    PlainSerializer(decimal_to_json_number, return_type=float, when_used="json"),
+    PlainSerializer(decimal_to_json_number, return_type=int | float, when_used="json"),
     WithJsonSchema(
         {
             "type": "number",
@@ -97,7 +97,7 @@ Quantity = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY)]
 Threshold = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY)]
 Money = Annotated[
     Decimal,
-    PlainSerializer(decimal_to_json_number, return_type=float, when_used="json"),
+    PlainSerializer(decimal_to_json_number, return_type=int | float, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 

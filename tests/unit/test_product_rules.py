@@ -178,3 +178,14 @@ def test_name_is_trimmed_before_its_length_is_checked() -> None:
 @pytest.mark.parametrize("body", [{"delta": 3}, {"set": 0}, {"delta": -2, "reason": "damaged"}])
 def test_valid_inventory_adjustments_are_accepted(body: dict[str, Any]) -> None:
     assert InventoryAdjustmentRequest.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("sent", "rendered"), [("89", "89"), ("199.00", "199"), ("19.90", "19.9"), ("0.05", "0.05")]
+)
+def test_prices_render_as_the_shortest_exact_json_number(sent: str, rendered: str) -> None:
+    body = json.dumps(product_body(price=None)).replace("}", f', "price": {sent}}}')
+
+    text = CreateProductRequest.model_validate(parse_json(body)).model_dump_json()
+
+    assert f'"price":{rendered},' in text
