@@ -7,13 +7,14 @@ sets, so every handler runs unchanged against these resources.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import boto3
 
-from shared.tables import ALL_TABLES, TableSchema
+from shared.tables import ALL_TABLES, UPLOAD_PREFIX, TableSchema
 
 
 @dataclass(frozen=True)
@@ -124,3 +125,77 @@ def function_environment(resources: Resources, images_base_url: str = "") -> dic
         "POWERTOOLS_SERVICE_NAME": "catalog",
         "POWERTOOLS_METRICS_NAMESPACE": "Catalog",
     }
+
+
+# Queues only the local runtime adds. On AWS the stream's on-failure destination is a stack queue
+# too; S3 and SNS deliver to Lambda directly, which moto cannot invoke in-process, so locally they
+# deliver to queues that the runtime's pollers drain into the same handlers.
+PROJECTOR_FAILURES_QUEUE = "catalog-projector-failures"
+IMAGE_UPLOADS_QUEUE = "catalog-local-image-uploads"
+CONSOLE_QUEUE = "catalog-local-console"
+
+
+@dataclass(frozen=True)
+class LocalQueues:
+    """URLs of the local runtime's queues."""
+
+    projector_failures: str
+    image_uploads: str
+    console: str
+
+
+def queue_arn(sqs: Any, queue_url: str) -> str:
+    """The ARN of a queue, from its URL."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])
+
+
+def subscribe_queue(
+    sns: Any,
+    sqs: Any,
+    topic_arn: str,
+    queue_url: str,
+    *,
+    filter_policy: dict[str, Any] | None = None,
+) -> str:
+    """Subscribe a queue to a topic with raw delivery (the body is the event itself)."""
+    attributes = {"RawMessageDelivery": "true"}
+    if filter_policy is not None:
+        attributes["FilterPolicy"] = json.dumps(filter_policy)
+    subscription = sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn(sqs, queue_url),
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )
+    return str(subscription["SubscriptionArn"])
+
+
+def create_local_queues(resources: Resources, endpoint_url: str | None = None) -> LocalQueues:
+    """Create the runtime's queues and wire the bucket's upload notifications and the console subscription."""
+    sqs = boto3.client("sqs", region_name=resources.region, endpoint_url=endpoint_url)
+    s3 = boto3.client("s3", region_name=resources.region, endpoint_url=endpoint_url)
+    sns = boto3.client("sns", region_name=resources.region, endpoint_url=endpoint_url)
+    urls = {
+        name: sqs.create_queue(QueueName=name)["QueueUrl"]
+        for name in (PROJECTOR_FAILURES_QUEUE, IMAGE_UPLOADS_QUEUE, CONSOLE_QUEUE)
+    }
+    s3.put_bucket_notification_configuration(
+        Bucket=resources.names.images_bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn(sqs, urls[IMAGE_UPLOADS_QUEUE]),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
+                }
+            ]
+        },
+    )
+    subscribe_queue(sns, sqs, resources.topic_arn, urls[CONSOLE_QUEUE])
+    return LocalQueues(
+        projector_failures=urls[PROJECTOR_FAILURES_QUEUE],
+        image_uploads=urls[IMAGE_UPLOADS_QUEUE],
+        console=urls[CONSOLE_QUEUE],
+    )

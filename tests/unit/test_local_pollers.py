@@ -1,0 +1,303 @@
+"""The pollers: stream batches as Lambda's event source mapping delivers them, queues, the console."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from local.pollers import (
+    QueuePoller,
+    StreamPoller,
+    describe_inventory_event,
+    event_filter,
+    failure_record,
+    s3_notification_handler,
+)
+from local.resources import Resources
+from local.runtime import PRODUCT_RECORDS_FILTER
+
+STREAM_ARN = "arn:aws:dynamodb:us-west-1:123456789012:table/catalog-products/stream/2026-01-01T00:00:00.000"
+
+
+def record(sequence: int) -> dict[str, Any]:
+    return {
+        "eventID": f"event-{sequence}",
+        "eventName": "MODIFY",
+        "eventSourceARN": STREAM_ARN,
+        "dynamodb": {"SequenceNumber": str(sequence), "ApproximateCreationDateTime": 1_767_225_600},
+    }
+
+
+class Stream:
+    """New records appear on the next read, once."""
+
+    def __init__(self, count: int = 0) -> None:
+        self.waiting = [record(1000 + n) for n in range(count)]
+
+    def read_new(self) -> list[dict[str, Any]]:
+        new, self.waiting = self.waiting, []
+        return new
+
+
+class Projector:
+    """Records each batch; ``fails`` decides the batchItemFailures (or raises) per batch."""
+
+    def __init__(self, fails: Callable[[list[str]], list[str] | Exception] = lambda _: []) -> None:
+        self.batches: list[list[str]] = []
+        self.fails = fails
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+        self.batches.append(sequences)
+        outcome = self.fails(sequences)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return {"batchItemFailures": [{"itemIdentifier": s} for s in outcome]}
+
+
+def poller(
+    stream: Stream, projector: Projector, failures: list[dict[str, Any]], **options: Any
+) -> StreamPoller:
+    settings: dict[str, Any] = {"batch_size": 100, "max_retries": 2, "retry_backoff": 0.0, **options}
+    return StreamPoller(
+        stream,
+        projector,
+        on_failure=failures.append,
+        function_arn="arn:aws:lambda:us-west-1:123456789012:function:projector",
+        shard_id="shard-1",
+        **settings,
+    )
+
+
+def drain(p: StreamPoller, limit: int = 100) -> None:
+    for _ in range(limit):
+        if not p.poll_once():
+            return
+    raise AssertionError("the poller never went idle")
+
+
+def test_records_are_delivered_in_order_in_batches_of_at_most_the_batch_size() -> None:
+    projector = Projector()
+    p = poller(Stream(250), projector, [])
+
+    drain(p)
+
+    assert [len(batch) for batch in projector.batches] == [100, 100, 50]
+    assert [s for batch in projector.batches for s in batch] == [str(1000 + n) for n in range(250)]
+    assert p.processed == 250
+    assert p.backlog == 0
+
+
+def test_a_reported_failure_checkpoints_the_records_before_it_and_retries_from_it() -> None:
+    attempts: dict[str, int] = {}
+
+    def fail_1003_once(sequences: list[str]) -> list[str]:
+        attempts["1003"] = attempts.get("1003", 0) + ("1003" in sequences)
+        return ["1005", "1003"] if attempts["1003"] == 1 else []
+
+    projector = Projector(fail_1003_once)
+    failures: list[dict[str, Any]] = []
+    p = poller(Stream(8), projector, failures)
+
+    drain(p)
+
+    assert projector.batches[0] == [str(1000 + n) for n in range(8)]
+    assert projector.batches[1] == [str(1000 + n) for n in range(3, 8)]
+    assert failures == []
+    assert p.processed == 8
+
+
+def test_a_record_that_keeps_failing_goes_to_the_failure_destination_and_the_shard_moves_on() -> None:
+    projector = Projector(lambda sequences: ["1002"] if "1002" in sequences else [])
+    failures: list[dict[str, Any]] = []
+    p = poller(Stream(5), projector, failures, max_retries=2)
+
+    drain(p)
+
+    # First delivery plus two retries of the failed record, then the rest of the shard.
+    assert [batch[0] for batch in projector.batches] == ["1000", "1002", "1002", "1003"]
+    [failure] = failures
+    info = failure["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == ("1002", "1002", 1)
+    assert info["streamArn"] == STREAM_ARN
+    assert info["shardId"] == "shard-1"
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 3
+    assert p.processed == 4
+    assert p.sent_to_failure_destination == 1
+
+
+def test_a_function_error_bisects_the_batch_until_the_poisoned_record_is_alone() -> None:
+    def poisoned(sequences: list[str]) -> list[str] | Exception:
+        return RuntimeError("boom") if "1005" in sequences else []
+
+    projector = Projector(poisoned)
+    failures: list[dict[str, Any]] = []
+    p = poller(Stream(8), projector, failures, max_retries=1)
+
+    drain(p)
+
+    projected = {s for batch in projector.batches if "1005" not in batch for s in batch}
+    assert projected == {str(1000 + n) for n in range(8)} - {"1005"}
+    [failure] = failures
+    assert failure["DDBStreamBatchInfo"]["startSequenceNumber"] == "1005"
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_without_bisection_a_failing_batch_goes_to_the_failure_destination_whole() -> None:
+    projector = Projector(lambda _: RuntimeError("down"))
+    failures: list[dict[str, Any]] = []
+    p = poller(Stream(3), projector, failures, max_retries=1, bisect_on_error=False)
+
+    drain(p)
+
+    assert len(projector.batches) == 2
+    [failure] = failures
+    info = failure["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == ("1000", "1002", 3)
+
+
+def test_an_item_identifier_outside_the_batch_fails_the_whole_batch() -> None:
+    calls = {"n": 0}
+
+    def bogus_once(_: list[str]) -> list[str]:
+        calls["n"] += 1
+        return ["not-a-sequence-number"] if calls["n"] == 1 else []
+
+    projector = Projector(bogus_once)
+    p = poller(Stream(3), projector, [])
+
+    drain(p)
+
+    assert projector.batches == [["1000", "1001", "1002"]] * 2
+
+
+def keyed(sequence: int, pk: str) -> dict[str, Any]:
+    shaped = record(sequence)
+    shaped["dynamodb"]["Keys"] = {"pk": {"S": pk}}
+    return shaped
+
+
+def test_records_outside_the_mappings_filter_never_reach_the_function() -> None:
+    stream = Stream()
+    stream.waiting = [keyed(1, "PRODUCT#a"), keyed(2, "SKU#MUG-1"), keyed(3, "PRODUCT#b")]
+    projector = Projector()
+    p = poller(stream, projector, [], record_filter=event_filter(PRODUCT_RECORDS_FILTER))
+
+    drain(p)
+
+    assert projector.batches == [["1", "3"]]
+    assert p.filtered_out == 1
+
+
+@pytest.mark.parametrize(
+    ("pattern", "document", "matches"),
+    [
+        ({"a": {"b": ["x"]}}, {"a": {"b": "x"}}, True),
+        ({"a": {"b": ["x", "y"]}}, {"a": {"b": "z"}}, False),
+        ({"a": [{"prefix": "PRODUCT#"}]}, {"a": "PRODUCT#1"}, True),
+        ({"a": [{"prefix": "PRODUCT#"}]}, {"a": "SKU#1"}, False),
+        ({"a": [{"exists": False}]}, {}, True),
+        ({"a": [{"exists": True}]}, {}, False),
+        ({"a": [{"anything-but": ["REMOVE"]}]}, {"a": "INSERT"}, True),
+        ({"a": [{"anything-but": ["REMOVE"]}]}, {"a": "REMOVE"}, False),
+        ({"a": {"b": ["x"]}}, {}, False),
+    ],
+)
+def test_event_filter_patterns(pattern: dict[str, Any], document: dict[str, Any], matches: bool) -> None:
+    assert event_filter(pattern)(document) is matches
+
+
+def test_failure_record_describes_the_batch_not_its_contents() -> None:
+    batch = [record(7), record(9)]
+
+    failure = failure_record(batch, function_arn="arn:f", shard_id="s", attempts=4, function_error=None)
+
+    assert failure["DDBStreamBatchInfo"]["startSequenceNumber"] == "7"
+    assert failure["DDBStreamBatchInfo"]["endSequenceNumber"] == "9"
+    assert failure["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"].startswith("2026-01-01T00:00:00")
+    # Where the records are, never what they hold.
+    assert set(failure) == {"requestContext", "responseContext", "version", "timestamp", "DDBStreamBatchInfo"}
+
+
+def test_the_poller_thread_delivers_new_records_and_stops_promptly() -> None:
+    stream = Stream()
+    projector = Projector()
+    p = poller(stream, projector, [])
+    p.start()
+    try:
+        stream.waiting = [record(1), record(2)]
+        assert p.wait_idle(timeout=5)
+        assert projector.batches == [["1", "2"]]
+    finally:
+        p.stop(timeout=2)
+    assert not p.is_alive()
+
+
+def test_queue_poller_hands_each_message_over_and_deletes_it(aws: Resources) -> None:
+    sqs = boto3.client("sqs", region_name=aws.region)
+    queue = sqs.create_queue(QueueName="handled")["QueueUrl"]
+    for n in range(3):
+        sqs.send_message(QueueUrl=queue, MessageBody=f"message {n}")
+    seen: list[str] = []
+    p = QueuePoller(sqs, queue, seen.append, name="test")
+
+    while p.poll_once():
+        pass
+
+    assert sorted(seen) == ["message 0", "message 1", "message 2"]
+    assert p.handled == 3
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []
+
+
+def test_queue_poller_retries_a_failing_message_then_drops_it(aws: Resources) -> None:
+    sqs = boto3.client("sqs", region_name=aws.region)
+    queue = sqs.create_queue(QueueName="failing")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="poison")
+    attempts: list[str] = []
+
+    def handle(body: str) -> None:
+        attempts.append(body)
+        raise ValueError("cannot handle")
+
+    p = QueuePoller(sqs, queue, handle, name="test", max_receives=3, retry_after_seconds=0)
+
+    while p.poll_once():
+        pass
+
+    assert attempts == ["poison"] * 3
+    assert p.dropped == 1
+
+
+def test_s3_notifications_reach_the_function_and_test_events_do_not() -> None:
+    delivered: list[dict[str, Any]] = []
+    handle = s3_notification_handler(delivered.append)
+    notification = {
+        "Records": [{"eventName": "ObjectCreated:Post", "s3": {"object": {"key": "uploads/p/i"}}}]
+    }
+
+    handle(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}))
+    handle(json.dumps(notification))
+
+    assert delivered == [notification]
+
+
+def test_inventory_events_print_as_one_line() -> None:
+    event = {
+        "type": "catalog.inventory.depleted.v1",
+        "data": {"product_id": "p1", "sku": "MUG-1", "previous_quantity": 3, "quantity": 0},
+    }
+
+    assert describe_inventory_event(json.dumps(event)) == "event catalog.inventory.depleted.v1 p1 3→0 (MUG-1)"
+    assert describe_inventory_event("not json").startswith("event (unreadable)")
+
+
+@pytest.mark.parametrize(("batch_size", "retries"), [(0, 1), (1, -1)])
+def test_invalid_settings_are_refused(batch_size: int, retries: int) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        poller(Stream(), Projector(), [], batch_size=batch_size, max_retries=retries)
