@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -9,7 +10,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel
 
+from shared.config import AdminApiConfig
 from shared.http import JSON_CONTENT_TYPE, etag
+from shared.idempotency import run_once, validated_key
 
 IfMatch = Annotated[
     str | None,
@@ -59,3 +62,28 @@ def documented(status: HTTPStatus, model: type[BaseModel] | None, description: s
     if model is not None:
         response["content"] = {JSON_CONTENT_TYPE: {"model": model}}
     return {int(status): response}
+
+
+def once(
+    app: APIGatewayRestResolver,
+    config: AdminApiConfig,
+    idempotency_key: str | None,
+    payload: Any,
+    operation: Callable[[], dict[str, Any]],
+) -> Response[str]:
+    """Run an admin POST at most once per caller, route and `Idempotency-Key`; replays answer alike.
+
+    ``payload`` is what a repeat must match (the validated body, plus any precondition).
+    """
+    event = app.current_event
+    return respond(
+        run_once(
+            table_name=config.idempotency_table_name,
+            ttl_seconds=config.idempotency_ttl_seconds,
+            key=validated_key(idempotency_key),
+            scope=f"{actor(app)} {event.http_method} {event.path}",
+            payload=payload,
+            context=app.lambda_context,
+            operation=operation,
+        )
+    )

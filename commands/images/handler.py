@@ -9,13 +9,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, respond, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, once, stored
 from commands.images.logic import remove_image, request_upload
 from shared.config import AdminImagesConfig, load_config
 from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
-from shared.idempotency import run_once, validated_key
 from shared.models.product import ImageUploadRequest, ImageUploadTicket
 
 config = load_config(AdminImagesConfig)
@@ -44,23 +43,12 @@ def post_image(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
     """201 `{image_id, upload: {url, fields}, expires_in}`; S3 itself refuses another type or size."""
-    who = actor(app)
 
     def ticket() -> dict[str, object]:
         issued = request_upload(_products(), _files(), id, body, config.upload_url_ttl_seconds)
         return stored(issued, HTTPStatus.CREATED)
 
-    return respond(
-        run_once(
-            table_name=config.idempotency_table_name,
-            ttl_seconds=config.idempotency_ttl_seconds,
-            key=validated_key(idempotency_key),
-            scope=f"{who} POST /admin/products/{id}/images",
-            payload=body.model_dump(mode="json"),
-            context=app.lambda_context,
-            operation=ticket,
-        )
-    )
+    return once(app, config, idempotency_key, body.model_dump(mode="json"), ticket)
 
 
 @app.delete(

@@ -9,12 +9,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, respond, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, once, stored
 from commands.inventory.logic import adjust_inventory
 from shared.config import AdminInventoryConfig, load_config
 from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
-from shared.idempotency import run_once, validated_key
 from shared.models.product import InventoryAdjustmentRequest, InventoryLevel
 from shared.observability import metrics
 
@@ -51,16 +50,8 @@ def post_inventory(
         level = InventoryLevel(id=product.id, inventory=product.inventory, version=product.version)
         return stored(level, HTTPStatus.OK, product.version)
 
-    return respond(
-        run_once(
-            table_name=config.idempotency_table_name,
-            ttl_seconds=config.idempotency_ttl_seconds,
-            key=validated_key(idempotency_key),
-            scope=f"{who} POST /admin/products/{id}/inventory",
-            payload={"body": body.model_dump(mode="json"), "if_match": if_match},
-            context=app.lambda_context,
-            operation=adjust,
-        )
+    return once(
+        app, config, idempotency_key, {"body": body.model_dump(mode="json"), "if_match": if_match}, adjust
     )
 
 

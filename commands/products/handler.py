@@ -12,13 +12,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, respond, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, once, respond, stored
 from commands.products.logic import ProductCommands, admin_view
 from shared.config import AdminProductsConfig, load_config
 from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
-from shared.idempotency import run_once, validated_key
 from shared.models.product import (
     AdminProduct,
     CreateProductRequest,
@@ -66,17 +65,7 @@ def create_product(
         metrics.add_metric(name="ProductsCreated", unit="Count", value=1)
         return _rendered(product, HTTPStatus.CREATED, Location=f"/products/{product.id}")
 
-    return respond(
-        run_once(
-            table_name=config.idempotency_table_name,
-            ttl_seconds=config.idempotency_ttl_seconds,
-            key=validated_key(idempotency_key),
-            scope=f"{who} POST /admin/products",
-            payload=body.model_dump(mode="json"),
-            context=app.lambda_context,
-            operation=create,
-        )
-    )
+    return once(app, config, idempotency_key, body.model_dump(mode="json"), create)
 
 
 @app.get(

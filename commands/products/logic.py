@@ -111,6 +111,10 @@ class ProductCommands:
         try:
             self._store.create(product)
         except SkuTaken as error:
+            # An SDK retry after a timeout can find the SKU taken by this very create: the first
+            # attempt landed. The id is ours alone, so its presence proves it.
+            if self._store.get(product.id) == product:
+                return product
             raise _sku_taken(product.sku) from error
         return product
 

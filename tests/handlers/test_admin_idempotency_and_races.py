@@ -5,12 +5,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
+import pytest
 
 from commands.products.logic import ProductCommands
 from local.resources import Resources
 from shared.data.products import DynamoProductStore
-from shared.models.product import ReplaceProductRequest
-from shared.problems import PreconditionFailed
+from shared.models.product import CreateProductRequest, Product, ReplaceProductRequest
+from shared.problems import DuplicateSku, PreconditionFailed
 from tests.builders import call, product_body
 
 
@@ -127,3 +128,29 @@ def test_concurrent_writes_without_if_match_all_apply_in_some_order(aws: Resourc
         versions = sorted(pool.map(write, range(4)))
 
     assert versions == [2, 3, 4, 5]
+
+
+class RetriedAfterLanding(DynamoProductStore):
+    """The write model as seen when the SDK retries a create whose first attempt landed."""
+
+    def create(self, product: Product) -> None:
+        super().create(product)
+        super().create(product)  # the retry: the product and its SKU guard are already there
+
+
+def test_create_whose_first_attempt_landed_before_a_retry_succeeds_once(aws: Resources) -> None:
+    commands = ProductCommands(RetriedAfterLanding(aws.names.products_table))
+    fields = CreateProductRequest.model_validate(product_body(sku="LANDED"))
+
+    product = commands.create(fields, "admin")
+
+    assert DynamoProductStore(aws.names.products_table).get(product.id) == product
+    assert product_count(aws) == 1
+
+
+def test_create_with_a_sku_another_product_holds_is_still_a_conflict(aws: Resources) -> None:
+    store = DynamoProductStore(aws.names.products_table)
+    ProductCommands(store).create(CreateProductRequest.model_validate(product_body(sku="HELD")), "admin")
+
+    with pytest.raises(DuplicateSku):
+        ProductCommands(store).create(CreateProductRequest.model_validate(product_body(sku="HELD")), "admin")
