@@ -268,12 +268,12 @@ class MotoEndpoint:
     def __init__(self, port: int) -> None:
         from moto.server import ThreadedMotoServer
 
-        from local.atomic_moto import make_moto_requests_atomic
+        from local.moto_fidelity import make_moto_faithful
         from local.post_policy import enforce_post_policies
 
         ensure_port_free(port)
         # DynamoDB applies each conditional write atomically; moto only does when serialised.
-        make_moto_requests_atomic()
+        make_moto_faithful()
         # S3 refuses uploads that break their presigned POST policy; moto would store them.
         enforce_post_policies()
         self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)

@@ -26,11 +26,11 @@ for _variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
 
 from moto import mock_aws  # noqa: E402
 
-from local.atomic_moto import make_moto_requests_atomic  # noqa: E402
+from local.moto_fidelity import make_moto_faithful  # noqa: E402
 from local.resources import Resources, create_resources, function_environment  # noqa: E402
 from tests.builders import reset_process_caches  # noqa: E402
 
-make_moto_requests_atomic()
+make_moto_faithful()
 
 
 @pytest.fixture

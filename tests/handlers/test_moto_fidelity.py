@@ -1,0 +1,52 @@
+"""moto, patched to behave like DynamoDB: a cancelled transaction leaves no item and no stream record."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.resources import Resources
+from local.streams import StreamReader
+
+
+def test_cancelled_transaction_writes_nothing_and_streams_nothing(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    client.put_item(TableName=table, Item={"pk": {"S": "SKU#TAKEN"}, "product_id": {"S": "other"}})
+    reader = StreamReader.for_table(table, region=aws.region)
+    reader.read_new()
+
+    with pytest.raises(ClientError) as raised:
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "PRODUCT#1"}, "version": {"N": "1"}}}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "SKU#TAKEN"}, "product_id": {"S": "1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    keys = sorted(item["pk"]["S"] for item in client.scan(TableName=table)["Items"])
+    assert keys == ["SKU#TAKEN"]
+    guard = client.get_item(TableName=table, Key={"pk": {"S": "SKU#TAKEN"}})["Item"]
+    assert guard["product_id"] == {"S": "other"}
+    assert reader.read_new() == []
+
+
+def test_committed_transaction_writes_every_item_and_streams_each(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    reader = StreamReader.for_table(table, region=aws.region)
+
+    client.transact_write_items(
+        TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": f"PRODUCT#{n}"}}}} for n in range(3)]
+    )
+
+    assert len(client.scan(TableName=table)["Items"]) == 3
+    assert [r["eventName"] for r in reader.read_new()] == ["INSERT"] * 3
