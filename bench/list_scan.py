@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import boto3
 from moto import mock_aws
 
 from local.resources import create_resources
-from shared.data.views import DynamoViewRepository, ProductView, ViewState
+from shared.data.views import DynamoViewRepository
 from shared.ids import new_id
-from shared.models.product import Availability, PublicProduct
+from tests.builders import active_view
 
 SIZES = (1_000, 20_000)
 LIMIT = 20
 CATEGORIES = 10
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _view(n: int) -> ProductView:
-    product_id = new_id()
-    category = f"category-{n % CATEGORIES}"
-    public = PublicProduct(
-        id=product_id,
-        sku=f"SKU-{n}",
-        name=f"Product {n}",
-        description="",
-        category=category,
-        price=Decimal("9.99"),
-        currency="USD",
-        availability=Availability.IN_STOCK,
-        images=[],
-        updated_at=NOW,
-    )
-    return ProductView(
-        product_id=product_id, version=1, state=ViewState.ACTIVE, category=category, public=public
-    )
 
 
 def _scan_list(client: Any, table: str) -> int:
@@ -59,14 +36,16 @@ def measure() -> dict[str, Any]:
         with mock_aws():
             resources = create_resources("us-west-1")
             repository = DynamoViewRepository(resources.names.views_table)
-            repository.put_views(_view(n) for n in range(size))
+            repository.put_views(
+                active_view(n, product_id=new_id(), categories=CATEGORIES) for n in range(size)
+            )
             examined = []
             after = None
             for _ in range(3):  # three consecutive pages of the all-products listing
                 page = repository.list_page(None, after, LIMIT)
                 examined.append(page.scanned_count)
                 after = page.items[-1].id
-            category_page = repository.list_page("category-3", None, LIMIT)
+            category_page = repository.list_page("cat-3", None, LIMIT)
             client = boto3.client("dynamodb", region_name="us-west-1")
             result["sizes"][str(size)] = {
                 "index_query_examined_per_page": max(examined),

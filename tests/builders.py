@@ -7,10 +7,13 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from local.apigw import LocalLambdaContext, admin_claims, rest_event
+from shared.data.views import ProductView, ViewState
+from shared.models.product import Availability, PublicProduct
 from shared.routes import ROUTES, function
 
 _OUR_PACKAGES = ("shared", "commands", "queries", "projectors")
@@ -119,3 +122,23 @@ def call(
         claims=admin_claims() if claims == "admin" else claims,  # type: ignore[arg-type]
     )
     return Response(handler_for(function_key)(event, LocalLambdaContext()))
+
+
+def active_view(number: int, *, product_id: str, categories: int = 10) -> ProductView:
+    """An active product's read view, for seeding large catalogs straight into the views table."""
+    category = f"cat-{number % categories}"
+    public = PublicProduct(
+        id=product_id,
+        sku=f"SKU-{number}",
+        name=f"Product {number}",
+        description="",
+        category=category,
+        price=Decimal("9.99"),
+        currency="USD",
+        availability=Availability.IN_STOCK,
+        images=[],
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return ProductView(
+        product_id=product_id, version=1, state=ViewState.ACTIVE, category=category, public=public
+    )

@@ -15,11 +15,11 @@ from __future__ import annotations
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.config import StackConfig
 from cdk.constructs.data import CatalogData
+from cdk.constructs.failure_queue import build_failure_queue
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
 from cdk.nag import acknowledge
 from shared.routes import function
@@ -47,7 +47,12 @@ class CatalogImages(Construct):
         self._config = config
         self.bucket_name = f"{config.prefix}-images-{Aws.ACCOUNT_ID}-{Aws.REGION}"
         self.bucket_arn = f"arn:{Aws.PARTITION}:s3:::{self.bucket_name}"
-        self.registration_failures = self._build_failure_queue()
+        self.registration_failures = build_failure_queue(
+            self,
+            "RegistrationFailures",
+            consumer="image registration's asynchronous invocations",
+            replay="its messages are replayed by hand",
+        )
         self.registration = self._build_registration_function(data, defaults)
         permission = lambda_.CfnPermission(
             self,
@@ -141,23 +146,6 @@ class CatalogImages(Construct):
         )
         # S3 test-invokes the destination when the configuration is written.
         cfn_bucket.add_resource_dependency(permission)
-
-    def _build_failure_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            "RegistrationFailures",
-            # SSE-SQS: a failed event names an object key, nothing more; a CMK would only add grants.
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            queue,
-            "AwsSolutions-SQS3",
-            "This queue is the on-failure destination of image registration's asynchronous invocations; "
-            "it is the dead-letter queue, is alarmed on depth, and messages are replayed by hand.",
-        )
-        return queue
 
     def _build_registration_function(self, data: CatalogData, defaults: FunctionDefaults) -> CatalogFunction:
         registration = CatalogFunction(

@@ -16,13 +16,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.config import StackConfig
 from cdk.constructs.data import CatalogData
+from cdk.constructs.failure_queue import build_failure_queue
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
-from cdk.nag import acknowledge
 from shared.models.events import InventoryEventType
 from shared.routes import function
 from shared.tables import PRODUCT_KEY_PREFIX, PRODUCTS
@@ -62,7 +61,12 @@ class Projection(Construct):
             removal_policy=config.removal_policy,
         )
         self.inventory_topic = self._build_topic()
-        self.failures = self._build_failure_queue()
+        self.failures = build_failure_queue(
+            self,
+            "ProjectionFailures",
+            consumer="the projector's stream mapping",
+            replay="records are replayed from the stream or a rebuild",
+        )
         self.projector = self._build_projector(data, defaults, images_base_url)
         self.event_source_mapping = self._build_event_source_mapping(data)
 
@@ -84,24 +88,6 @@ class Projection(Construct):
                 )
             )
         return topic
-
-    def _build_failure_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            "ProjectionFailures",
-            # On-failure records carry shard and sequence numbers, not product data; SSE-SQS suffices
-            # and keeps the projector's role free of another key.
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            queue,
-            "AwsSolutions-SQS3",
-            "This queue is the on-failure destination of the projector's stream mapping, i.e. the "
-            "dead-letter queue itself; it is alarmed on depth and replayed from the stream or a rebuild.",
-        )
-        return queue
 
     def _build_projector(
         self, data: CatalogData, defaults: FunctionDefaults, images_base_url: str

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from local.resources import Resources
 from shared.data.dynamo import dynamodb_client
-from shared.data.views import DynamoViewRepository, ProductView, ViewState
-from shared.models.product import Availability, PublicProduct
-from tests.builders import call
+from shared.data.views import DynamoViewRepository
+from tests.builders import active_view, call
 
 CATEGORIES = 10
 
 
 def _seed(repository: DynamoViewRepository, size: int) -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    views = []
-    for number in range(size):
-        product_id = f"01J{number:023d}"
-        category = f"cat-{number % CATEGORIES}"
-        public = PublicProduct(
-            id=product_id,
-            sku=f"SKU-{number}",
-            name=f"Product {number}",
-            description="",
-            category=category,
-            price=Decimal("9.99"),
-            currency="USD",
-            availability=Availability.IN_STOCK,
-            images=[],
-            updated_at=now,
-        )
-        views.append(ProductView(product_id, 1, ViewState.ACTIVE, category, public))
-    repository.put_views(views)
+    repository.put_views(
+        active_view(n, product_id=f"01J{n:023d}", categories=CATEGORIES) for n in range(size)
+    )
 
 
 def _pages(query: str, max_pages: int) -> list[tuple[int, int]]:

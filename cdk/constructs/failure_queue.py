@@ -1,0 +1,31 @@
+"""The on-failure destination every asynchronous consumer gets: an SSL-only, encrypted SQS queue."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk.nag import acknowledge
+
+
+def build_failure_queue(scope: Construct, construct_id: str, *, consumer: str, replay: str) -> sqs.Queue:
+    """A queue that keeps failed deliveries of ``consumer`` for 14 days.
+
+    SSE-SQS rather than a customer-managed key: failure records name locations (shard and
+    sequence numbers, object keys), never product data, and a key would only add grants.
+    """
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions-SQS3",
+        f"This queue is the on-failure destination of {consumer}, i.e. the dead-letter queue "
+        f"itself; it is alarmed on depth and {replay}.",
+    )
+    return queue
