@@ -23,20 +23,16 @@ from shared.data.dynamo import CLIENT_CONFIG
 from shared.data.views import DynamoViewRepository
 from shared.http import (
     JSON_CONTENT_TYPE,
-    REQUEST_ID_HEADER,
     CatalogResolver,
-    LambdaHandler,
-    api_handler,
     problem_response,
 )
 from shared.problems import FieldError, NotFound, ValidationProblem
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    pass
 
 HEAD = "HEAD"
 READ_METHODS = ["GET", HEAD]
-NO_STORE = "no-store"
 
 
 def config() -> PublicApiConfig:
@@ -142,39 +138,3 @@ def reject_unknown_parameters(app: CatalogResolver, allowed: Iterable[str]) -> N
     ]
     if errors:
         raise ValidationProblem("the query string is invalid", errors=errors)
-
-
-def _set_header(response: dict[str, Any], name: str, value: str, *, replace: bool = True) -> None:
-    # The REST resolver answers with multiValueHeaders; api_handler adds plain headers too.
-    multi = response.get("multiValueHeaders")
-    if multi is None:
-        multi = response["multiValueHeaders"] = {}
-    plain = response.get("headers") or {}
-    existing = [key for key in [*multi, *plain] if key.lower() == name.lower()]
-    if existing and not replace:
-        return
-    for key in existing:
-        multi.pop(key, None)
-        plain.pop(key, None)
-    multi[name] = [value]
-
-
-def public_api_handler(app: CatalogResolver) -> LambdaHandler:
-    """The Lambda entry point of a public query function.
-
-    On top of :func:`shared.http.api_handler` it makes every response safe to share through the
-    CDN: ``Access-Control-Allow-Origin: *`` whether or not the request sent ``Origin`` (a cached
-    copy is served to every origin), and ``Cache-Control: no-store`` on errors that did not set
-    their own caching, so a transient 5xx or a 400 never sticks in the edge cache.
-    """
-    inner = api_handler(app)
-
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = inner(event, context)
-        _set_header(response, "Access-Control-Allow-Origin", "*")
-        _set_header(response, "Access-Control-Expose-Headers", f"ETag,{REQUEST_ID_HEADER}")
-        if int(response.get("statusCode", 500)) >= HTTPStatus.BAD_REQUEST:
-            _set_header(response, "Cache-Control", NO_STORE, replace=False)
-        return response
-
-    return handler

@@ -47,6 +47,7 @@ MAX_BODY_BYTES = 64 * 1024
 ADMIN_GROUP = "catalog-admins"
 JSON_CONTENT_TYPE = "application/json"
 REQUEST_ID_HEADER = "X-Request-Id"
+NO_STORE = "no-store"
 
 # Floats are parsed as Decimal so prices keep the exact digits the client sent.
 parse_json = partial(json.loads, parse_float=Decimal)
@@ -153,12 +154,19 @@ def require_admin(event: dict[str, Any]) -> dict[str, Any]:
     return {"actor": str(actor)}
 
 
-class CatalogResolver(APIGatewayRestResolver):
-    """A REST resolver with guards that run before routing, as API Gateway's own checks do."""
+Finisher = Callable[[dict[str, Any]], None]
 
-    def __init__(self, cors: CORSConfig, guards: tuple[Guard, ...] = ()) -> None:
+
+class CatalogResolver(APIGatewayRestResolver):
+    """A REST resolver with guards that run before routing, as API Gateway's own checks do, and
+    finishers that every response passes through last (errors included)."""
+
+    def __init__(
+        self, cors: CORSConfig, guards: tuple[Guard, ...] = (), finishers: tuple[Finisher, ...] = ()
+    ) -> None:
         super().__init__(enable_validation=True, cors=cors, json_body_deserializer=parse_json)
         self.guards = guards
+        self.finishers = finishers
 
 
 def _register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -198,8 +206,10 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
         return problem_response(InternalError())
 
 
-def _resolver(cors: CORSConfig, guards: tuple[Guard, ...] = ()) -> CatalogResolver:
-    app = CatalogResolver(cors, guards)
+def _resolver(
+    cors: CORSConfig, guards: tuple[Guard, ...] = (), finishers: tuple[Finisher, ...] = ()
+) -> CatalogResolver:
+    app = CatalogResolver(cors, guards, finishers)
     _register_error_handlers(app)
     return app
 
@@ -217,18 +227,43 @@ def admin_resolver(allowed_origins: tuple[str, ...]) -> CatalogResolver:
     return _resolver(cors, guards=(require_admin, enforce_body_rules))
 
 
+def set_response_header(response: dict[str, Any], name: str, value: str, *, replace: bool = True) -> None:
+    """Set a header on a proxy response, whichever of `headers`/`multiValueHeaders` holds it."""
+    sections = [response.setdefault("headers", {})]
+    if response.get("multiValueHeaders") is not None:
+        sections.append(response["multiValueHeaders"])
+    present = [key for section in sections for key in section if key.lower() == name.lower()]
+    if present and not replace:
+        return
+    for section in sections:
+        for key in [key for key in section if key.lower() == name.lower()]:
+            del section[key]
+    sections[0][name] = value
+    if len(sections) > 1:
+        sections[1][name] = [value]
+
+
+def _shareable(response: dict[str, Any]) -> None:
+    # One cached copy serves every origin, so CORS must not depend on the request's Origin; and a
+    # 400 or a transient 5xx must never stick in the edge cache (404s set their own short TTL).
+    set_response_header(response, "Access-Control-Allow-Origin", "*")
+    set_response_header(response, "Access-Control-Expose-Headers", f"ETag,{REQUEST_ID_HEADER}")
+    if int(response.get("statusCode", 500)) >= HTTPStatus.BAD_REQUEST:
+        set_response_header(response, "Cache-Control", NO_STORE, replace=False)
+
+
 def public_resolver() -> CatalogResolver:
-    """Resolver for a public query function: any origin may read."""
+    """Resolver for a public query function: any origin may read, and responses are CDN-shareable."""
     cors = CORSConfig(allow_origin="*", expose_headers=["ETag", REQUEST_ID_HEADER], max_age=600)
-    return _resolver(cors)
+    return _resolver(cors, finishers=(_shareable,))
 
 
-def _with_request_id(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+def _finished(app: CatalogResolver, response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     request_id = (event.get("requestContext") or {}).get("requestId")
     if request_id:
-        response.setdefault("headers", {})[REQUEST_ID_HEADER] = request_id
-        if response.get("multiValueHeaders") is not None:
-            response["multiValueHeaders"][REQUEST_ID_HEADER] = [request_id]
+        set_response_header(response, REQUEST_ID_HEADER, request_id)
+    for finish in app.finishers:
+        finish(response)
     return response
 
 
@@ -257,7 +292,7 @@ def api_handler(app: CatalogResolver) -> LambdaHandler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _with_request_id(_guarded_resolve(app, event, context), event)
+        return _finished(app, _guarded_resolve(app, event, context), event)
 
     return handler
 

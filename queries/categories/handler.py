@@ -5,9 +5,9 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from queries.categories import logic
-from queries.common import READ_METHODS, cacheable, public_api_handler, reject_unknown_parameters, views
+from queries.common import READ_METHODS, cacheable, reject_unknown_parameters, views
 from queries.models import CategoryList
-from shared.http import public_resolver
+from shared.http import api_handler, public_resolver
 
 app = public_resolver()
 
@@ -25,4 +25,4 @@ def list_categories() -> Response[str]:
     return cacheable(app, logic.list_categories(views()))
 
 
-handler = public_api_handler(app)
+handler = api_handler(app)

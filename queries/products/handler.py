@@ -12,14 +12,13 @@ from queries.common import (
     cacheable,
     cursor_codec,
     not_found,
-    public_api_handler,
     reject_unknown_parameters,
     views,
 )
 from queries.cursor import MAX_CURSOR_LENGTH, CursorError
 from queries.models import ProductPage
 from queries.products import logic
-from shared.http import public_resolver
+from shared.http import api_handler, public_resolver
 from shared.models.product import CATEGORY_PATTERN, PublicProduct
 from shared.problems import FieldError, ValidationProblem
 
@@ -73,4 +72,4 @@ def get_product(id: str) -> Response[str]:
     return cacheable(app, product)
 
 
-handler = public_api_handler(app)
+handler = api_handler(app)
