@@ -10,13 +10,16 @@
    the same all-or-nothing outcome.
 
 Both patches apply to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
-No product code changes.
+No product code changes. They reach into moto's internals, so they are written for one moto minor
+version (:data:`PATCHED_MOTO_VERSION`, pinned in ``pyproject.toml``); on any other version
+:func:`make_moto_faithful` refuses to patch instead of silently patching something else.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+from importlib.metadata import version
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,7 +30,33 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+# The moto minor version whose internals these patches were written against and tested with.
+PATCHED_MOTO_VERSION = (5, 2)
+
 _REQUEST_LOCK = threading.RLock()
+
+
+class UnsupportedMotoVersion(RuntimeError):
+    """The installed moto is not the minor version the patches were written for."""
+
+
+def check_moto_version(installed: str | None = None) -> None:
+    """Fail loudly unless ``installed`` (default: the installed moto) is :data:`PATCHED_MOTO_VERSION`.
+
+    Raises
+    ------
+    UnsupportedMotoVersion
+        On another major or minor version: the patched internals may have moved or changed.
+    """
+    text = version("moto") if installed is None else installed
+    major_minor = tuple(int(part) for part in text.split(".")[:2])
+    if major_minor != PATCHED_MOTO_VERSION:
+        expected = ".".join(str(part) for part in PATCHED_MOTO_VERSION)
+        raise UnsupportedMotoVersion(
+            f"local/moto_fidelity.py patches moto {expected}.x internals, but moto {text} is installed; "
+            f"re-check the patches against moto {text}, then update PATCHED_MOTO_VERSION and the pin "
+            "in pyproject.toml"
+        )
 
 
 def _serialised(method: Any) -> Any:
@@ -117,7 +146,8 @@ def _cheap_transactions(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_moto_faithful() -> None:
-    """Apply both patches (idempotent)."""
+    """Apply both patches (idempotent), after checking moto is the version they were written for."""
+    check_moto_version()
     BotocoreStubber.__call__ = _serialised(BotocoreStubber.__call__)  # type: ignore[method-assign]
     DomainDispatcherApplication.__call__ = _serialised(  # type: ignore[method-assign]
         DomainDispatcherApplication.__call__

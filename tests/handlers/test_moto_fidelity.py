@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from local.moto_fidelity import UnsupportedMotoVersion, check_moto_version
 from local.resources import Resources
 from local.streams import StreamReader
 
@@ -50,3 +53,13 @@ def test_committed_transaction_writes_every_item_and_streams_each(aws: Resources
 
     assert len(client.scan(TableName=table)["Items"]) == 3
     assert [r["eventName"] for r in reader.read_new()] == ["INSERT"] * 3
+
+
+def test_the_installed_moto_is_the_version_the_patches_were_written_for() -> None:
+    check_moto_version()
+
+
+@pytest.mark.parametrize("other", ["5.1.9", "5.3.0", "6.0.0"])
+def test_another_moto_minor_version_is_refused_with_the_versions_named(other: str) -> None:
+    with pytest.raises(UnsupportedMotoVersion, match=rf"moto 5\.2\.x internals, but moto {re.escape(other)}"):
+        check_moto_version(other)
