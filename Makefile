@@ -58,10 +58,10 @@ bench: $(STAMP) ## Benchmarks: prints a table and writes bench/results.json
 	$(PY) -m bench
 
 rebuild-views: $(STAMP) ## Rebuild every read view from the write model (tables from the environment)
-	$(PY) -m projectors.catalog.rebuild
+	$(PY) -m tools.rebuild_views
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json and the event schemas under docs/events/
-	$(PY) -m shared.docs
+	$(PY) -m tools.openapi
 
 clean: ## Remove the environment and generated files
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis

@@ -10,20 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from shared.routes import FUNCTIONS
+from tools.environment import placeholder_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 9
 
 _ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-west-1",
+    **placeholder_environment(),
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
-    "PRODUCTS_TABLE_NAME": "products",
-    "VIEWS_TABLE_NAME": "views",
-    "IDEMPOTENCY_TABLE_NAME": "idempotency",
-    "IMAGES_BUCKET_NAME": "images",
-    "INVENTORY_TOPIC_ARN": "arn:aws:sns:us-west-1:000000000000:inventory",
-    "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:us-west-1:000000000000:secret:cursor",
     "POWERTOOLS_SERVICE_NAME": "catalog",
     "POWERTOOLS_METRICS_NAMESPACE": "Catalog",
 }

@@ -36,9 +36,13 @@ def resources_document(resources: Resources, aws_endpoint: str) -> dict[str, Any
     }
 
 
+# The OpenAPI generator: a build tool of the checkout, not part of the functions' code.
+OPENAPI_GENERATOR = "tools.openapi"
+
+
 def _default_openapi() -> dict[str, Any]:
     # Imported on first use: the generator imports every API handler, which needs the environment.
-    module = importlib.import_module("shared.docs")
+    module = importlib.import_module(OPENAPI_GENERATOR)
     document: dict[str, Any] = module.openapi_document()
     return document
 
@@ -87,11 +91,11 @@ class CatalogApp:
                 try:
                     self._openapi_document = self.openapi()
                 except ModuleNotFoundError as error:
-                    if error.name != "shared.docs":
+                    if error.name != OPENAPI_GENERATOR:
                         raise
                     return problem_response(
                         ServiceUnavailable(
-                            "the OpenAPI generator (shared.docs) is not available in this checkout"
+                            f"the OpenAPI generator ({OPENAPI_GENERATOR}) is not available in this checkout"
                         )
                     )
             return json_response(self._openapi_document)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from importlib.metadata import version
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber

@@ -12,6 +12,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from shared.config import (
+    AdminImagesConfig,
+    AdminInventoryConfig,
+    AdminProductsConfig,
+    FunctionConfig,
+    ImageRegistrationConfig,
+    ProjectorConfig,
+    PublicApiConfig,
+)
 from shared.models.product import (
     CreateProductRequest,
     ImageUploadRequest,
@@ -26,12 +35,17 @@ Trigger = Literal["api", "stream", "s3"]
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One Lambda function: a stable key, its handler and what invokes it."""
+    """One Lambda function: a stable key, its handler, what invokes it and its settings class.
+
+    ``config`` is the class the handler validates its environment with at cold start; the stack
+    sets exactly its fields as environment variables.
+    """
 
     key: str
     handler: str
     trigger: Trigger
     description: str
+    config: type[FunctionConfig]
     api: Api | None = None
 
 
@@ -52,6 +66,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "commands.products.handler.handler",
         "api",
         "Admin API: create, read, replace, patch and delete products",
+        config=AdminProductsConfig,
         api="admin",
     ),
     FunctionSpec(
@@ -59,6 +74,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "commands.inventory.handler.handler",
         "api",
         "Admin API: atomic stock adjustments",
+        config=AdminInventoryConfig,
         api="admin",
     ),
     FunctionSpec(
@@ -66,6 +82,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "commands.images.handler.handler",
         "api",
         "Admin API: presigned image uploads and image removal",
+        config=AdminImagesConfig,
         api="admin",
     ),
     FunctionSpec(
@@ -73,12 +90,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "commands.image_registration.handler.handler",
         "s3",
         "Registers uploaded images on their products (S3 ObjectCreated)",
+        config=ImageRegistrationConfig,
     ),
     FunctionSpec(
         "public-products",
         "queries.products.handler.handler",
         "api",
         "Public API: product listing and product detail from the read views",
+        config=PublicApiConfig,
         api="public",
     ),
     FunctionSpec(
@@ -86,6 +105,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "queries.categories.handler.handler",
         "api",
         "Public API: categories with active product counts",
+        config=PublicApiConfig,
         api="public",
     ),
     FunctionSpec(
@@ -93,6 +113,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "projectors.catalog.handler.handler",
         "stream",
         "Projects the products stream into read views and inventory events",
+        config=ProjectorConfig,
     ),
 )
 

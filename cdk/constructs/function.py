@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -18,31 +17,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk.nag import acknowledge
-from shared.config import (
-    AdminImagesConfig,
-    AdminInventoryConfig,
-    AdminProductsConfig,
-    ConfigurationError,
-    FunctionConfig,
-    ImageRegistrationConfig,
-    ProjectorConfig,
-    PublicApiConfig,
-    load_config,
-)
-from shared.routes import FunctionSpec
+from shared.config import ConfigurationError, load_config
+from shared.routes import FUNCTIONS, FunctionSpec, function
 
-# Which settings class each function validates its environment with at cold start.
-CONFIG_CLASSES: Mapping[str, type[FunctionConfig]] = MappingProxyType(
-    {
-        "admin-products": AdminProductsConfig,
-        "admin-inventory": AdminInventoryConfig,
-        "admin-images": AdminImagesConfig,
-        "image-registration": ImageRegistrationConfig,
-        "public-products": PublicApiConfig,
-        "public-categories": PublicApiConfig,
-        "projector": ProjectorConfig,
-    }
-)
 # Names Lambda sets itself; setting one makes CloudFormation fail, or silently misleads the code.
 RESERVED_PREFIXES = ("AWS_", "LAMBDA_", "_")
 # IAM has no resource type for these actions, so "*" is the only resource they can be granted on.
@@ -80,8 +57,8 @@ def function_environment(key: str, settings: Mapping[str, SettingValue]) -> dict
     their functions); a required field missing from it, a name that no settings class knows, or a
     value the class rejects fails the synthesis instead of the first cold start.
     """
-    config_class = CONFIG_CLASSES[key]
-    known = {name for cls in CONFIG_CLASSES.values() for name in cls.model_fields}
+    config_class = function(key).config
+    known = {name for spec in FUNCTIONS for name in spec.config.model_fields}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise FunctionSettingsError(f"no function settings class has the fields {unknown}")

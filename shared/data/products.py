@@ -7,6 +7,7 @@ transaction, so two products can never share a SKU and no update is ever lost.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from shared.data.dynamo import dynamodb_client, from_attribute_values, to_attribute_values
 from shared.models.product import MAX_INVENTORY, ChangeRecord, Product, StoredImage
-from shared.tables import product_key, sku_key
+from shared.tables import PRODUCT_KEY_PREFIX, product_key, sku_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -112,6 +113,35 @@ class DynamoProductStore:
         )
         item = response.get("Item")
         return product_from_item(item) if item else None
+
+    def exists(self, product_id: str) -> bool:
+        """Whether the product exists now (strongly consistent; reads the key only)."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": product_key(product_id)}},
+            ConsistentRead=True,
+            ProjectionExpression="pk",
+        )
+        return "Item" in response
+
+    def scan_products(self) -> Iterator[Product]:
+        """Every product, SKU guards left out (strongly consistent scan); for rebuilds only."""
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "ConsistentRead": True,
+            "FilterExpression": "begins_with(pk, :prefix) AND entity = :entity",
+            "ExpressionAttributeValues": {
+                ":prefix": {"S": PRODUCT_KEY_PREFIX},
+                ":entity": {"S": PRODUCT_ENTITY},
+            },
+        }
+        while True:
+            response = self._client.scan(**arguments)
+            for item in response["Items"]:
+                yield product_from_item(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def create(self, product: Product) -> None:
         """Insert the product and its SKU guard in one transaction.

@@ -9,10 +9,10 @@ import pytest
 
 from local.resources import Resources
 from local.streams import StreamReader
-from projectors.catalog.rebuild import main, rebuild_views
 from shared.data.views import DynamoViewRepository
 from shared.models.product import ProductStatus
 from tests.stream_builders import Catalog, create_views_table, invoke_projector, visible_snapshot
+from tools.rebuild_views import main, rebuild_views
 
 
 def _mixed_catalog(catalog: Catalog) -> None:

@@ -18,13 +18,13 @@ from local.resources import create_resources
 from local.streams import batches, lambda_event
 from projectors.catalog.handler import project_batch
 from projectors.catalog.projection import public_view
-from projectors.catalog.rebuild import rebuild_views
 from projectors.catalog.service import CatalogProjector, ProjectorSettings
 from shared.data.events import SnsEventPublisher
 from shared.data.products import StockTooLow
 from shared.data.views import DynamoViewRepository
 from shared.models.product import ProductStatus
 from tests.stream_builders import catalog_for, create_views_table, stream_reader, visible_snapshot
+from tools.rebuild_views import rebuild_views
 
 REGION = "us-west-1"
 BASE_URL = "https://cdn.test"

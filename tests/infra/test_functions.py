@@ -11,29 +11,11 @@ import pytest
 from aws_cdk.assertions import Template
 
 from cdk.constructs.function import function_environment
-from shared.config import (
-    AdminImagesConfig,
-    AdminInventoryConfig,
-    AdminProductsConfig,
-    FunctionConfig,
-    ImageRegistrationConfig,
-    ProjectorConfig,
-    PublicApiConfig,
-)
-from shared.routes import FUNCTIONS
+from shared.routes import FUNCTIONS, function
 from tests.infra.support import Synthesized
 
 pytestmark = pytest.mark.infra
 
-SETTINGS_CLASSES: dict[str, type[FunctionConfig]] = {
-    "admin-products": AdminProductsConfig,
-    "admin-inventory": AdminInventoryConfig,
-    "admin-images": AdminImagesConfig,
-    "image-registration": ImageRegistrationConfig,
-    "public-products": PublicApiConfig,
-    "public-categories": PublicApiConfig,
-    "projector": ProjectorConfig,
-}
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 RUNTIME_PACKAGES = {"shared", "commands", "queries", "projectors"}
 MAX_ASSET_ZIP_BYTES = 5 * 1024 * 1024
@@ -90,7 +72,7 @@ def test_environment_is_exactly_the_settings_class_fields_plus_powertools(
     synthesized: Synthesized, key: str
 ) -> None:
     variables = _functions(synthesized)[key]["Environment"]["Variables"]
-    expected = {name.upper() for name in SETTINGS_CLASSES[key].model_fields} | POWERTOOLS_VARIABLES
+    expected = {name.upper() for name in function(key).config.model_fields} | POWERTOOLS_VARIABLES
     assert set(variables) == expected
     assert not [name for name in variables if name.startswith(("AWS_", "LAMBDA_", "_"))]
 

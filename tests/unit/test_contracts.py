@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from shared.docs import OPENAPI_PATH, openapi_document, render
 from shared.routes import FUNCTIONS, ROUTES
+from tools.openapi import OPENAPI_PATH, openapi_document, render
 
 
 def test_committed_openapi_document_matches_the_code() -> None:

@@ -14,6 +14,7 @@ from local.apigw import admin_claims
 from local.gateway import ApiGateway, FunctionHost, bearer_token, http_response
 from local.resources import Resources
 from local.web import HttpRequest
+from shared.config import PublicApiConfig
 from shared.routes import FunctionSpec, Route
 
 TOKEN = "dev-token"
@@ -205,7 +206,7 @@ def slow_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def test_one_function_serves_one_invocation_at_a_time() -> None:
-    spec = FunctionSpec("slow", f"{__name__}.slow_handler", "api", "test", api="public")
+    spec = FunctionSpec("slow", f"{__name__}.slow_handler", "api", "test", PublicApiConfig, api="public")
     host = FunctionHost([spec])
     threads = [threading.Thread(target=host.invoke, args=("slow", {})) for _ in range(4)]
 
@@ -240,7 +241,10 @@ def test_routes_table_drives_the_gateway() -> None:
     functions = Functions()
     routes = (Route("GET", "/things/{thing_id}", "things"),)
     gateway = ApiGateway(
-        functions, TOKEN, functions=(FunctionSpec("things", "x.y", "api", "t", api="public"),), routes=routes
+        functions,
+        TOKEN,
+        functions=(FunctionSpec("things", "x.y", "api", "t", PublicApiConfig, api="public"),),
+        routes=routes,
     )
 
     gateway(request("GET", "/things/42"))

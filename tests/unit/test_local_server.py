@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.app import CatalogApp, resources_document
+from local.app import OPENAPI_GENERATOR, CatalogApp, resources_document
 from local.edge import Behavior, EdgeCache
 from local.resources import Resources
 from local.seed import DEMO_PRODUCTS, SeedError, seed_catalog
@@ -196,7 +196,7 @@ def test_openapi_is_generated_once_and_503_until_the_generator_exists() -> None:
         return {"openapi": "3.1.0"}
 
     def missing() -> dict[str, Any]:
-        raise ModuleNotFoundError("No module named 'shared.docs'", name="shared.docs")
+        raise ModuleNotFoundError(f"No module named {OPENAPI_GENERATOR!r}", name=OPENAPI_GENERATOR)
 
     app = router(Recorder(), Recorder(), openapi=generate)
     unavailable = router(Recorder(), Recorder(), openapi=missing)

@@ -12,7 +12,7 @@ counts; the summary also reports categories whose stored count disagrees with th
 Usage::
 
     PRODUCTS_TABLE_NAME=... VIEWS_TABLE_NAME=... [IMAGES_BASE_URL=...] [AWS_ENDPOINT_URL=...] \\
-        python -m projectors.catalog.rebuild
+        python -m tools.rebuild_views
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +28,8 @@ from projectors.catalog.projection import tombstone, view_of
 from projectors.catalog.service import ViewProjector
 from shared.config import ConfigurationError, FunctionConfig, TableName, load_config
 from shared.data.dynamo import dynamodb_client
-from shared.data.products import PRODUCT_ENTITY, product_from_item
+from shared.data.products import DynamoProductStore
 from shared.data.views import DynamoViewRepository, ViewState
-from shared.tables import PRODUCT_KEY_PREFIX, product_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,31 +63,6 @@ class RebuildSummary:
         return asdict(self)
 
 
-def _products(client: DynamoDBClient, table: str) -> Iterator[dict[str, Any]]:
-    arguments: dict[str, Any] = {
-        "TableName": table,
-        "ConsistentRead": True,
-        "FilterExpression": "begins_with(pk, :prefix) AND entity = :entity",
-        "ExpressionAttributeValues": {":prefix": {"S": PRODUCT_KEY_PREFIX}, ":entity": {"S": PRODUCT_ENTITY}},
-    }
-    while True:
-        response = client.scan(**arguments)
-        yield from response["Items"]
-        if "LastEvaluatedKey" not in response:
-            return
-        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def _product_exists(client: DynamoDBClient, table: str, product_id: str) -> bool:
-    response = client.get_item(
-        TableName=table,
-        Key={"pk": {"S": product_key(product_id)}},
-        ConsistentRead=True,
-        ProjectionExpression="pk",
-    )
-    return "Item" in response
-
-
 def rebuild_views(
     products_table: str,
     views_table: str,
@@ -114,12 +88,12 @@ def rebuild_views(
     """
     dynamodb = client or dynamodb_client()
     base_url = images_base_url if images_base_url is not None else _configured_base_url()
+    products = DynamoProductStore(products_table, dynamodb)
     views = DynamoViewRepository(views_table, dynamodb)
     projector = ViewProjector(views)
     summary = RebuildSummary()
     seen: set[str] = set()
-    for item in _products(dynamodb, products_table):
-        product = product_from_item(item)
+    for product in products.scan_products():
         seen.add(product.id)
         summary.products += 1
         if projector.project(view_of(product, base_url)).applied:
@@ -131,7 +105,7 @@ def rebuild_views(
         if view.state is ViewState.DELETED:
             continue
         # A product created after the scan above is live: only a confirmed absence tombstones.
-        if view.product_id not in seen and not _product_exists(dynamodb, products_table, view.product_id):
+        if view.product_id not in seen and not products.exists(view.product_id):
             if projector.project(tombstone(view.product_id, view.version)).applied:
                 summary.tombstoned += 1
             continue

@@ -1,6 +1,6 @@
 """The OpenAPI document of both APIs, generated from the handlers' own resolvers.
 
-Run ``python -m shared.docs`` (``make openapi``) to rewrite ``docs/openapi.json`` and the event
+Run ``python -m tools.openapi`` (``make openapi``) to rewrite ``docs/openapi.json`` and the event
 schemas; a test fails when the committed files differ from what the code generates.
 """
 
@@ -14,21 +14,11 @@ from typing import Any
 
 from shared.problems import ProblemDetails
 from shared.routes import FUNCTIONS
+from tools.environment import placeholder_environment
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPENAPI_PATH = DOCS / "openapi.json"
 
-# Handler modules read their configuration at import; documentation needs none of it.
-_PLACEHOLDER_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-west-1",
-    "PRODUCTS_TABLE_NAME": "products",
-    "VIEWS_TABLE_NAME": "views",
-    "IDEMPOTENCY_TABLE_NAME": "idempotency",
-    "IMAGES_BUCKET_NAME": "images",
-    "INVENTORY_TOPIC_ARN": "arn:aws:sns:us-west-1:000000000000:inventory",
-    "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:us-west-1:000000000000:secret:cursor",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
 
 _ERRORS_BY_API = {
     "admin": {
@@ -55,7 +45,8 @@ _ERRORS_BY_API = {
 
 
 def _api_schemas() -> list[tuple[str, dict[str, Any]]]:
-    for name, value in _PLACEHOLDER_ENVIRONMENT.items():
+    # Handler modules read their configuration at import; documentation needs none of it.
+    for name, value in placeholder_environment().items():
         os.environ.setdefault(name, value)
     schemas: list[tuple[str, dict[str, Any]]] = []
     for spec in FUNCTIONS:

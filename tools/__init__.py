@@ -1,0 +1,1 @@
+"""Build and operations tools: run from a checkout, never packaged into the Lambda asset."""
