@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-ADMIN_CLAIMS_GROUP = "catalog-admins"
+from shared.http import ADMIN_GROUP
 
 
-def admin_claims(
-    username: str = "local-admin", groups: tuple[str, ...] = (ADMIN_CLAIMS_GROUP,)
-) -> dict[str, str]:
+def admin_claims(username: str = "local-admin", groups: tuple[str, ...] = (ADMIN_GROUP,)) -> dict[str, str]:
     """Claims as API Gateway's Cognito authorizer passes them (groups rendered as one string)."""
     claims = {
         "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, username)),

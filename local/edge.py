@@ -31,8 +31,10 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 from botocore.exceptions import ClientError
 
-from local.web import REQUEST_ID_HEADER, Handler, HttpRequest, HttpResponse, new_request_id, problem_response
+from local.web import Handler, HttpRequest, HttpResponse, new_request_id, problem_response
+from shared.http import REQUEST_ID_HEADER
 from shared.problems import MethodNotAllowed, NotFound
+from shared.tables import IMAGE_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -342,8 +344,8 @@ class S3Origin:
 
     client: S3Client
     bucket: str
-    path_prefix: str = "/images/"
-    key_prefix: str = "images/"
+    path_prefix: str = f"/{IMAGE_PREFIX}"
+    key_prefix: str = IMAGE_PREFIX
     _passed_headers: tuple[str, ...] = field(
         default=("Content-Type", "Cache-Control", "ETag", "Last-Modified", "Content-Length")
     )

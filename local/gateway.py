@@ -28,13 +28,13 @@ from urllib.parse import unquote
 
 from local.apigw import LocalLambdaContext, admin_claims, rest_event
 from local.web import (
-    REQUEST_ID_HEADER,
     BadGateway,
     HttpRequest,
     HttpResponse,
     new_request_id,
     problem_response,
 )
+from shared.http import REQUEST_ID_HEADER
 from shared.problems import MethodNotAllowed, NotFound, PayloadTooLarge, Unauthorized
 from shared.routes import FUNCTIONS, ROUTES, FunctionSpec, Route
 

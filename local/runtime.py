@@ -37,7 +37,8 @@ import boto3
 
 from local.console import Console
 from local.web import HttpRequest, HttpResponse
-from shared.tables import PRODUCT_KEY_PREFIX, PRODUCTS
+from shared.routes import PUBLIC_QUERY_PARAMETERS
+from shared.tables import PRODUCT_RECORDS_FILTER
 
 HOST = "127.0.0.1"
 REGION = "us-west-1"
@@ -46,12 +47,6 @@ DEFAULT_AWS_PORT = 4566
 READY_LINE = "Catalog ready on http://{host}:{port}"
 STOP_DEADLINE_SECONDS = 4.5
 SEED_PROJECTION_TIMEOUT = 15.0
-# The public API's cache key parameters, in the order the stack's viewer-request function keeps.
-PUBLIC_CACHE_KEY_PARAMETERS = ("category", "cursor", "limit")
-# The stack's event source mapping filter: only product items reach the projector, SKU guards do not.
-PRODUCT_RECORDS_FILTER = {
-    "dynamodb": {"Keys": {PRODUCTS.partition_key: {"S": [{"prefix": PRODUCT_KEY_PREFIX}]}}}
-}
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -416,7 +411,7 @@ class LocalRuntime:
                     "public-api",
                     ("/products", "/categories"),
                     gateway,
-                    query_parameters=PUBLIC_CACHE_KEY_PARAMETERS,
+                    query_parameters=PUBLIC_QUERY_PARAMETERS,
                     ttl_override=settings.edge_ttl,
                 ),
             ],

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Protocol
 
+from shared.http import REQUEST_ID_HEADER
 from shared.problems import PROBLEM_CONTENT_TYPE, Problem
-
-REQUEST_ID_HEADER = "X-Request-Id"
 
 
 @dataclass(frozen=True)

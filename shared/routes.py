@@ -117,6 +117,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
 )
 
+# The query parameters the public listing reads, in the canonical order the edge keeps them: the
+# CDN's cache key (the cache policy, the viewer-request function, the local edge) is exactly these.
+PUBLIC_QUERY_PARAMETERS = ("category", "cursor", "limit")
+
 MERGE_PATCH = ("application/merge-patch+json", "application/json")
 
 ROUTES: tuple[Route, ...] = (

@@ -51,6 +51,12 @@ IDEMPOTENCY = TableSchema(role="idempotency", partition_key="id", ttl_attribute=
 
 ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY)
 
+# The event-source filter pattern of the projector's stream mapping: only product items reach the
+# projector, SKU guards do not (the stack's mapping and the local poller both use it).
+PRODUCT_RECORDS_FILTER = {
+    "dynamodb": {"Keys": {PRODUCTS.partition_key: {"S": [{"prefix": PRODUCT_KEY_PREFIX}]}}}
+}
+
 
 def product_key(product_id: str) -> str:
     """Partition key of a product in the write model."""

@@ -25,9 +25,9 @@ from cdk.config import StackConfig
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.public_api import ORIGIN_KEY_HEADER, PublicApi
 from cdk.nag import acknowledge
+from shared.routes import PUBLIC_QUERY_PARAMETERS
 from shared.tables import IMAGE_PREFIX
 
-CACHE_KEY_QUERY_STRINGS = ("category", "cursor", "limit")
 NORMALIZE_QUERY_SOURCE = Path(__file__).resolve().parent.parent / "edge" / "normalize_query.js"
 _PRICE_CLASSES = {
     "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
@@ -126,7 +126,7 @@ class Edge(Construct):
             default_ttl=Duration.seconds(0),
             min_ttl=Duration.seconds(0),
             max_ttl=Duration.seconds(self._config.cache.edge_max_ttl),
-            query_string_behavior=cloudfront.CacheQueryStringBehavior.allow_list(*CACHE_KEY_QUERY_STRINGS),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.allow_list(*PUBLIC_QUERY_PARAMETERS),
             header_behavior=cloudfront.CacheHeaderBehavior.none(),
             cookie_behavior=cloudfront.CacheCookieBehavior.none(),
             enable_accept_encoding_gzip=True,

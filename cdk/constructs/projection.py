@@ -24,7 +24,7 @@ from cdk.constructs.failure_queue import build_failure_queue
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
 from shared.models.events import InventoryEventType
 from shared.routes import function
-from shared.tables import PRODUCT_KEY_PREFIX, PRODUCTS
+from shared.tables import PRODUCT_RECORDS_FILTER
 
 # What the optional alert e-mail subscription receives: stock running low or gone.
 ALERT_EVENT_TYPES = (InventoryEventType.LOW.value, InventoryEventType.DEPLETED.value)
@@ -32,9 +32,7 @@ ALERT_EVENT_TYPES = (InventoryEventType.LOW.value, InventoryEventType.DEPLETED.v
 
 def product_records_filter() -> str:
     """The event-source filter pattern that lets only product items (``PRODUCT#...``) through."""
-    return json.dumps(
-        {"dynamodb": {"Keys": {PRODUCTS.partition_key: {"S": [{"prefix": PRODUCT_KEY_PREFIX}]}}}}
-    )
+    return json.dumps(PRODUCT_RECORDS_FILTER)
 
 
 class Projection(Construct):

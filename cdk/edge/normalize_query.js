@@ -3,6 +3,7 @@
 // Makes the query string canonical before the cache key is computed: only the parameters the public
 // API reads survive, in one fixed order, one value each. `?limit=20&category=toys&utm=x` and
 // `?category=toys&limit=20` then share a cache entry, and junk parameters cannot fragment the cache.
+// The list is shared.routes.PUBLIC_QUERY_PARAMETERS (tests/infra/test_edge.py checks the copy).
 var ALLOWED = ['category', 'cursor', 'limit'];
 
 function handler(event) {

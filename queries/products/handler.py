@@ -21,10 +21,9 @@ from queries.products import logic
 from shared.http import api_handler, public_resolver
 from shared.models.product import CATEGORY_PATTERN, PublicProduct
 from shared.problems import FieldError, ValidationProblem
+from shared.routes import PUBLIC_QUERY_PARAMETERS
 
 app = public_resolver()
-
-LIST_PARAMETERS = ("category", "limit", "cursor")
 
 
 @app.route(
@@ -43,7 +42,7 @@ def list_products(
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
 ) -> Response[str]:
     """``GET /products``: one page of the listing (all active products, or one category's)."""
-    reject_unknown_parameters(app, LIST_PARAMETERS)
+    reject_unknown_parameters(app, PUBLIC_QUERY_PARAMETERS)
     try:
         page = logic.list_products(views(), cursor_codec(), category=category, limit=limit, cursor=cursor)
     except CursorError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from cdk.constructs.edge import NORMALIZE_QUERY_SOURCE
+from shared.routes import PUBLIC_QUERY_PARAMETERS
 from tests.infra.support import PROD_CERTIFICATE, PROD_DOMAIN, Synthesized
 
 pytestmark = pytest.mark.infra
@@ -154,6 +156,15 @@ def test_the_query_normaliser_runs_on_viewer_requests_of_the_api(synthesized: Sy
     function = synthesized.resources[association["FunctionARN"]["Fn::GetAtt"][0]]["Properties"]
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert function["FunctionCode"] == NORMALIZE_QUERY_SOURCE.read_text(encoding="utf-8")
+
+
+def test_the_query_normaliser_keeps_exactly_the_public_query_parameters_in_canonical_order() -> None:
+    # The CloudFront Function is JavaScript deployed as written; this is the one check that ties its
+    # copy of the list to shared.routes.PUBLIC_QUERY_PARAMETERS.
+    source = NORMALIZE_QUERY_SOURCE.read_text(encoding="utf-8")
+    (allowed,) = re.findall(r"^var ALLOWED = (\[[^\]]*\]);$", source, flags=re.MULTILINE)
+
+    assert tuple(json.loads(allowed.replace("'", '"'))) == PUBLIC_QUERY_PARAMETERS
 
 
 def _normalise(querystring: dict[str, Any]) -> dict[str, Any]:

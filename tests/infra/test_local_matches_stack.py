@@ -14,8 +14,9 @@ import boto3
 import pytest
 
 from local.resources import Resources
-from local.runtime import PRODUCT_RECORDS_FILTER, PUBLIC_CACHE_KEY_PARAMETERS, stack_defaults
-from shared.tables import IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
+from local.runtime import stack_defaults
+from shared.routes import PUBLIC_QUERY_PARAMETERS
+from shared.tables import IDEMPOTENCY, PRODUCT_RECORDS_FILTER, PRODUCTS, VIEWS, TableSchema
 from tests.infra.support import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -97,7 +98,7 @@ def test_the_local_edge_keys_its_cache_like_the_distribution(synthesized: Synthe
     key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
 
     assert key["QueryStringsConfig"]["QueryStringBehavior"] == "whitelist"
-    assert sorted(key["QueryStringsConfig"]["QueryStrings"]) == sorted(PUBLIC_CACHE_KEY_PARAMETERS)
+    assert sorted(key["QueryStringsConfig"]["QueryStrings"]) == sorted(PUBLIC_QUERY_PARAMETERS)
     assert key["HeadersConfig"]["HeaderBehavior"] == "none"
     assert key["CookiesConfig"]["CookieBehavior"] == "none"
     assert policy["DefaultTTL"] == 0

@@ -18,7 +18,7 @@ from local.pollers import (
     s3_notification_handler,
 )
 from local.resources import Resources
-from local.runtime import PRODUCT_RECORDS_FILTER
+from shared.tables import PRODUCT_RECORDS_FILTER
 
 STREAM_ARN = "arn:aws:dynamodb:us-west-1:123456789012:table/catalog-products/stream/2026-01-01T00:00:00.000"
 
