@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel
 
+from commands.idempotency import IDEMPOTENCY_HEADER, run_once, validated_key
 from shared.config import AdminApiConfig
 from shared.http import JSON_CONTENT_TYPE, etag
-from shared.idempotency import run_once, validated_key
 
 IfMatch = Annotated[
     str | None,
@@ -21,7 +21,7 @@ IfMatch = Annotated[
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key", description="1–128 visible ASCII characters; repeats within 24 h replay."
+        alias=IDEMPOTENCY_HEADER, description="1–128 visible ASCII characters; repeats within 24 h replay."
     ),
 ]
 

@@ -11,15 +11,13 @@ import hashlib
 from collections.abc import Iterable
 from functools import cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
 from queries.cursor import CursorCodec
+from queries.data.cursor_secret import CursorSecret
 from shared.config import PublicApiConfig, cached_config
-from shared.data.dynamo import CLIENT_CONFIG
 from shared.data.views import DynamoViewRepository
 from shared.http import (
     JSON_CONTENT_TYPE,
@@ -27,9 +25,6 @@ from shared.http import (
     problem_response,
 )
 from shared.problems import FieldError, NotFound, ValidationProblem
-
-if TYPE_CHECKING:
-    pass
 
 HEAD = "HEAD"
 READ_METHODS = ["GET", HEAD]
@@ -48,14 +43,16 @@ def views() -> DynamoViewRepository:
 
 
 @cache
+def cursor_secret() -> CursorSecret:
+    """The process-wide cursor-signing secret (values cached for the configured max age)."""
+    settings = config()
+    return CursorSecret(settings.cursor_secret_arn, settings.cursor_secret_max_age_seconds)
+
+
 def cursor_codec() -> CursorCodec:
-    """The cursor codec, keyed with the signing secret fetched once per cold start."""
-    # No stubs for Secrets Manager are installed; the one call used is typed by hand.
-    client: Any = boto3.client("secretsmanager", config=CLIENT_CONFIG)
-    secret = client.get_secret_value(SecretId=config().cursor_secret_arn)
-    value = secret.get("SecretString")
-    key = value.encode() if isinstance(value, str) else bytes(secret["SecretBinary"])
-    return CursorCodec(key=key)
+    """A cursor codec keyed with the secret as it is now: the previous value still verifies."""
+    secret = cursor_secret()
+    return CursorCodec(key=secret.current(), previous_key=secret.previous)
 
 
 def cache_control(settings: PublicApiConfig) -> str:

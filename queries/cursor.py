@@ -5,6 +5,9 @@ signed with HMAC-SHA256. Clients cannot read meaning into it, forge one, or carr
 listing to another: each of those is a 400, never a wrong page.
 
 Format: ``base64url(payload) "." base64url(mac)`` with ``payload = "v1|<listing>|<after id>"``.
+
+While the signing secret rotates, cursors signed with the previous key still verify, so a
+rotation invalidates no cursor a client holds.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 CURSOR_VERSION = "v1"
@@ -40,14 +44,30 @@ def _b64decode(text: str) -> bytes:
         raise CursorError("the cursor is not valid") from error
 
 
+def _no_previous_key() -> bytes | None:
+    return None
+
+
 @dataclass(frozen=True)
 class CursorCodec:
-    """Signs and verifies cursors with one secret key."""
+    """Signs cursors with the current key; verifies them with it or, failing that, the previous one.
+
+    ``previous_key`` is asked only when a cursor does not verify with ``key`` (a cursor signed
+    before a rotation), so the common path costs no lookup of the previous key.
+    """
 
     key: bytes
+    previous_key: Callable[[], bytes | None] = _no_previous_key
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self.key, payload, hashlib.sha256).digest()
+    def _mac(self, payload: bytes, key: bytes | None = None) -> bytes:
+        return hmac.new(self.key if key is None else key, payload, hashlib.sha256).digest()
+
+    def _verifies(self, payload: bytes, mac: bytes) -> bool:
+        # Constant-time comparison: the response time must not reveal how much of a MAC matched.
+        if hmac.compare_digest(self._mac(payload), mac):
+            return True
+        previous = self.previous_key()
+        return previous is not None and hmac.compare_digest(self._mac(payload, previous), mac)
 
     def encode(self, listing: str, after: str) -> str:
         """A cursor for the page after product id ``after`` in ``listing``."""
@@ -67,8 +87,7 @@ class CursorCodec:
             raise CursorError("the cursor is not valid")
         encoded_payload, encoded_mac = cursor.split(".")
         payload = _b64decode(encoded_payload)
-        # Constant-time comparison: the response time must not reveal how much of a MAC matched.
-        if not hmac.compare_digest(self._mac(payload), _b64decode(encoded_mac)):
+        if not self._verifies(payload, _b64decode(encoded_mac)):
             raise CursorError("the cursor is not valid")
         parts = payload.decode("utf-8", errors="replace").split(_SEPARATOR)
         if len(parts) != 3 or parts[0] != CURSOR_VERSION or not parts[2]:

@@ -77,6 +77,8 @@ class PublicApiConfig(FunctionConfig):
 
     views_table_name: TableName
     cursor_secret_arn: str
+    # How long a warm function keeps the cursor secret before reading it again (rotation lag).
+    cursor_secret_max_age_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
     cache_max_age: Seconds = 60
     cache_s_maxage: Seconds = 300
     cache_stale_while_revalidate: Seconds = 60

@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, once, respond, stored
+from commands.data.images import S3ImageStorage
 from commands.products.logic import ProductCommands, admin_view
 from shared.config import AdminProductsConfig, load_config
-from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
 from shared.models.product import (
@@ -33,7 +33,7 @@ app = admin_resolver(config.admin_allowed_origins)
 
 @cache
 def _commands() -> ProductCommands:
-    return ProductCommands(DynamoProductStore(config.products_table_name))
+    return ProductCommands(DynamoProductStore(config.products_table_name), images=_images())
 
 
 @cache
@@ -119,9 +119,7 @@ def patch_product(
 )
 def delete_product(id: str, if_match: IfMatch = None) -> Response[str]:
     """204; the product's images are removed from the bucket too."""
-    product = _commands().delete(id, expected_version(if_match))
-    for image in product.images:
-        _images().delete(image.key)
+    _commands().delete(id, expected_version(if_match))
     metrics.add_metric(name="ProductsDeleted", unit="Count", value=1)
     return no_content()
 

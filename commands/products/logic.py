@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -84,11 +84,19 @@ def merged_fields(product: Product, patch: PatchProductRequest) -> ProductFields
         ) from error
 
 
+class ImageObjects(Protocol):
+    """Where a product's image objects live: deleting a product deletes them too."""
+
+    def delete(self, key: str) -> None:
+        """Delete an object (no error if it is already gone)."""
+
+
 class ProductCommands:
     """Create, read, replace, patch and delete products in the write model."""
 
-    def __init__(self, store: ProductStore, clock: Clock | None = None) -> None:
+    def __init__(self, store: ProductStore, *, images: ImageObjects, clock: Clock | None = None) -> None:
         self._store = store
+        self._images = images
         self._clock = clock or Clock()
 
     def create(self, fields: ProductFields, actor: str) -> Product:
@@ -138,7 +146,7 @@ class ProductCommands:
         return self._update(product_id, lambda p: merged_fields(p, patch), actor, expected_version, "patch")
 
     def delete(self, product_id: str, expected_version: int | None) -> Product:
-        """Delete a product and free its SKU; returns what was deleted."""
+        """Delete a product and free its SKU, then its image objects; returns what was deleted."""
         for _ in range(MAX_ATTEMPTS):
             product = self.get(product_id)
             check_precondition(product, expected_version)
@@ -146,6 +154,9 @@ class ProductCommands:
                 self._store.delete(product)
             except WriteConflict:
                 continue
+            # After the write: a failed delete must not leave a product whose images are gone.
+            for image in product.images:
+                self._images.delete(image.key)
             return product
         raise self._contended(product_id, expected_version)
 

@@ -15,12 +15,11 @@ from queries.common import (
     reject_unknown_parameters,
     views,
 )
-from queries.cursor import MAX_CURSOR_LENGTH, CursorError
+from queries.cursor import MAX_CURSOR_LENGTH
 from queries.models import ProductPage
 from queries.products import logic
 from shared.http import api_handler, public_resolver
 from shared.models.product import CATEGORY_PATTERN, PublicProduct
-from shared.problems import FieldError, ValidationProblem
 from shared.routes import PUBLIC_QUERY_PARAMETERS
 
 app = public_resolver()
@@ -43,12 +42,7 @@ def list_products(
 ) -> Response[str]:
     """``GET /products``: one page of the listing (all active products, or one category's)."""
     reject_unknown_parameters(app, PUBLIC_QUERY_PARAMETERS)
-    try:
-        page = logic.list_products(views(), cursor_codec(), category=category, limit=limit, cursor=cursor)
-    except CursorError as error:
-        raise ValidationProblem(
-            str(error), errors=[FieldError(field="cursor", message=str(error))]
-        ) from error
+    page = logic.list_products(views(), cursor_codec(), category=category, limit=limit, cursor=cursor)
     return cacheable(app, page)
 
 

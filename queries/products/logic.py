@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from queries.cursor import CursorCodec, listing_of
+from queries.cursor import CursorCodec, CursorError, listing_of
 from queries.models import ProductPage
 from shared.data.views import ListingPage
 from shared.models.product import PublicProduct
+from shared.problems import FieldError, ValidationProblem
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -39,11 +40,16 @@ def list_products(
 
     Raises
     ------
-    CursorError
-        When ``cursor`` is malformed, forged, or from another listing.
+    ValidationProblem
+        When ``cursor`` is malformed, forged, or from another listing (400, naming ``cursor``).
     """
     listing = listing_of(category)
-    after = codec.decode(cursor, listing) if cursor is not None else None
+    try:
+        after = codec.decode(cursor, listing) if cursor is not None else None
+    except CursorError as error:
+        raise ValidationProblem(
+            str(error), errors=[FieldError(field="cursor", message=str(error))]
+        ) from error
     page = views.list_page(category, after, limit)
     next_cursor = codec.encode(listing, page.items[-1].id) if page.has_more and page.items else None
     return ProductPage(items=page.items, next_cursor=next_cursor)

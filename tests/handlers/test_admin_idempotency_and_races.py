@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
+from commands.data.images import S3ImageStorage
 from commands.products.logic import ProductCommands
 from local.resources import Resources
 from shared.data.products import DynamoProductStore
@@ -63,13 +64,15 @@ def test_parallel_retries_of_one_create_make_one_product(aws: Resources) -> None
     # Parallel retries race on the idempotency record: one runs, the others replay or see 409
     # "in progress"; never a second product. Threads use the logic + idempotency layer directly,
     # because one Lambda instance (the handler module) serves one request at a time.
-    from shared.idempotency import run_once
+    from commands.idempotency import run_once
     from shared.problems import Problem
 
     body = product_body()
 
     def retry(_: int) -> str:
-        commands = ProductCommands(DynamoProductStore(aws.names.products_table))
+        commands = ProductCommands(
+            DynamoProductStore(aws.names.products_table), images=S3ImageStorage(aws.names.images_bucket)
+        )
         from shared.models.product import CreateProductRequest
 
         request = CreateProductRequest.model_validate(body)
@@ -99,7 +102,9 @@ def test_ten_writes_with_the_same_if_match_exactly_one_wins(aws: Resources) -> N
     product = call("POST", "/admin/products", product_body()).json()
 
     def write(n: int) -> bool:
-        commands = ProductCommands(DynamoProductStore(aws.names.products_table))
+        commands = ProductCommands(
+            DynamoProductStore(aws.names.products_table), images=S3ImageStorage(aws.names.images_bucket)
+        )
         fields = ReplaceProductRequest.model_validate(product_body(name=f"writer {n}"))
         try:
             commands.replace(product["id"], fields, f"writer-{n}", expected_version=1)
@@ -120,7 +125,9 @@ def test_concurrent_writes_without_if_match_all_apply_in_some_order(aws: Resourc
     product = call("POST", "/admin/products", product_body()).json()
 
     def write(n: int) -> int:
-        commands = ProductCommands(DynamoProductStore(aws.names.products_table))
+        commands = ProductCommands(
+            DynamoProductStore(aws.names.products_table), images=S3ImageStorage(aws.names.images_bucket)
+        )
         fields = ReplaceProductRequest.model_validate(product_body(name=f"writer {n}"))
         return commands.replace(product["id"], fields, "w", expected_version=None).version
 
@@ -139,7 +146,9 @@ class RetriedAfterLanding(DynamoProductStore):
 
 
 def test_create_whose_first_attempt_landed_before_a_retry_succeeds_once(aws: Resources) -> None:
-    commands = ProductCommands(RetriedAfterLanding(aws.names.products_table))
+    commands = ProductCommands(
+        RetriedAfterLanding(aws.names.products_table), images=S3ImageStorage(aws.names.images_bucket)
+    )
     fields = CreateProductRequest.model_validate(product_body(sku="LANDED"))
 
     product = commands.create(fields, "admin")
@@ -150,7 +159,11 @@ def test_create_whose_first_attempt_landed_before_a_retry_succeeds_once(aws: Res
 
 def test_create_with_a_sku_another_product_holds_is_still_a_conflict(aws: Resources) -> None:
     store = DynamoProductStore(aws.names.products_table)
-    ProductCommands(store).create(CreateProductRequest.model_validate(product_body(sku="HELD")), "admin")
+    ProductCommands(store, images=S3ImageStorage(aws.names.images_bucket)).create(
+        CreateProductRequest.model_validate(product_body(sku="HELD")), "admin"
+    )
 
     with pytest.raises(DuplicateSku):
-        ProductCommands(store).create(CreateProductRequest.model_validate(product_body(sku="HELD")), "admin")
+        ProductCommands(store, images=S3ImageStorage(aws.names.images_bucket)).create(
+            CreateProductRequest.model_validate(product_body(sku="HELD")), "admin"
+        )

@@ -70,3 +70,23 @@ def test_changing_any_character_of_a_genuine_cursor_is_detected(position: int, r
     # Only the unused low bits of a final base64 character can change without changing a byte.
     assert index in (cursor.index(".") - 1, len(cursor) - 1)
     assert decoded == "01J000ABC"
+
+
+def test_a_cursor_signed_with_the_previous_key_verifies_during_a_rotation() -> None:
+    old = CursorCodec(key=b"old-key").encode(listing_of(None), "01J")
+    rotated = CursorCodec(key=b"new-key", previous_key=lambda: b"old-key")
+
+    assert rotated.decode(old, listing_of(None)) == "01J"
+
+
+def test_the_previous_key_is_not_looked_up_for_a_cursor_the_current_key_verifies() -> None:
+    lookups: list[int] = []
+
+    def previous() -> bytes:
+        lookups.append(1)
+        return b"old-key"
+
+    codec = CursorCodec(key=b"new-key", previous_key=previous)
+    codec.decode(codec.encode(listing_of(None), "01J"), listing_of(None))
+
+    assert lookups == []

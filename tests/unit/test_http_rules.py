@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from commands.idempotency import validated_key
 from shared.config import AdminProductsConfig, ConfigurationError, load_config
 from shared.http import etag, expected_version
-from shared.idempotency import validated_key
 from shared.ids import new_id
 from shared.problems import PreconditionFailed, ValidationProblem
 
