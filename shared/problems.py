@@ -1,17 +1,21 @@
 """RFC 9457 problem details: the one error format of every endpoint.
 
-Domain and data code raise :class:`Problem` subclasses; the HTTP layer turns them into
-``application/problem+json`` responses. Nothing else produces error bodies.
+The error convention (docs/decisions.md): the data layer raises its own storage exceptions
+(``SkuTaken``, ``WriteConflict``, ...); domain logic translates them and raises :class:`Problem`
+subclasses; handlers never catch or map errors; the HTTP layer turns problems into
+``application/problem+json`` responses. Nothing else produces error bodies. The OpenAPI document's
+error responses are derived from these classes (:func:`problem_classes`).
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+_FUNCTION_PACKAGES = ("shared", "commands", "queries", "projectors")
 # Problem types are identifiers, not pages: .example is reserved (RFC 2606) so they never collide.
 PROBLEM_TYPE_BASE = "https://catalog.example/problems/"
 
@@ -38,6 +42,8 @@ class Problem(Exception):
 
     status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
     slug: str = "internal-error"
+    # Only the admin API can answer it (auth, bodies, writes); the OpenAPI document is built from this.
+    admin_only: ClassVar[bool] = False
 
     def __init__(
         self, detail: str, *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None
@@ -63,17 +69,18 @@ class Problem(Exception):
 
 
 class ValidationProblem(Problem):
-    """400: malformed JSON, a schema violation, or a bad query parameter or cursor."""
+    """400: a body or query parameter breaks the rules, or the cursor is not valid."""
 
     status = HTTPStatus.BAD_REQUEST
     slug = "validation-error"
 
 
 class MalformedJson(Problem):
-    """400: the body is not JSON."""
+    """400: the body is not well-formed JSON."""
 
     status = HTTPStatus.BAD_REQUEST
     slug = "malformed-json"
+    admin_only = True
 
 
 class Unauthorized(Problem):
@@ -81,6 +88,7 @@ class Unauthorized(Problem):
 
     status = HTTPStatus.UNAUTHORIZED
     slug = "unauthorized"
+    admin_only = True
 
     def __init__(self, detail: str = "a valid bearer token is required") -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="catalog-admin"'})
@@ -91,6 +99,7 @@ class Forbidden(Problem):
 
     status = HTTPStatus.FORBIDDEN
     slug = "forbidden"
+    admin_only = True
 
 
 class NotFound(Problem):
@@ -107,18 +116,12 @@ class MethodNotAllowed(Problem):
     slug = "method-not-allowed"
 
 
-class Conflict(Problem):
-    """409: the request conflicts with the current state."""
-
-    status = HTTPStatus.CONFLICT
-    slug = "conflict"
-
-
 class DuplicateSku(Problem):
     """409: another product already has this SKU."""
 
     status = HTTPStatus.CONFLICT
     slug = "duplicate-sku"
+    admin_only = True
 
 
 class InsufficientStock(Problem):
@@ -126,6 +129,7 @@ class InsufficientStock(Problem):
 
     status = HTTPStatus.CONFLICT
     slug = "insufficient-stock"
+    admin_only = True
 
 
 class IdempotencyKeyReused(Problem):
@@ -133,6 +137,7 @@ class IdempotencyKeyReused(Problem):
 
     status = HTTPStatus.CONFLICT
     slug = "idempotency-key-reused"
+    admin_only = True
 
 
 class RequestInProgress(Problem):
@@ -140,6 +145,7 @@ class RequestInProgress(Problem):
 
     status = HTTPStatus.CONFLICT
     slug = "request-in-progress"
+    admin_only = True
 
 
 class PreconditionFailed(Problem):
@@ -147,6 +153,7 @@ class PreconditionFailed(Problem):
 
     status = HTTPStatus.PRECONDITION_FAILED
     slug = "precondition-failed"
+    admin_only = True
 
 
 class PayloadTooLarge(Problem):
@@ -154,17 +161,26 @@ class PayloadTooLarge(Problem):
 
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     slug = "payload-too-large"
+    admin_only = True
 
 
 class UnsupportedMediaType(Problem):
-    """415: the body is not JSON."""
+    """415: the body's media type is not JSON."""
 
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     slug = "unsupported-media-type"
+    admin_only = True
+
+
+class TooManyRequests(Problem):
+    """429: over the API's rate limit (answered by the gateway); retry later."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    slug = "too-many-requests"
 
 
 class InternalError(Problem):
-    """500: never carries internals; the request id in the response leads to the logs."""
+    """500: an internal error; no internals disclosed, the X-Request-Id leads to the logs."""
 
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     slug = "internal-error"
@@ -195,3 +211,19 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]] | Any) -> list[Field
             FieldError(field=".".join(location) or "body", message=message.removeprefix("Value error, "))
         )
     return result
+
+
+def problem_classes(admin: bool) -> list[type[Problem]]:
+    """Every problem type the catalog's functions can answer with, on the admin or the public API.
+
+    Subclasses defined beside their logic (e.g. in ``commands``) count once their module is
+    imported; the local runtime's own problems (``local``) are not the functions' and are left out.
+    """
+    found: list[type[Problem]] = []
+    pending = list(Problem.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] in _FUNCTION_PACKAGES and (admin or not cls.admin_only):
+            found.append(cls)
+    return sorted(found, key=lambda cls: (int(cls.status), cls.slug))

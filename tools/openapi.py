@@ -12,36 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from shared.problems import ProblemDetails
+from shared.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemDetails, problem_classes
 from shared.routes import FUNCTIONS
 from tools.environment import placeholder_environment
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPENAPI_PATH = DOCS / "openapi.json"
-
-
-_ERRORS_BY_API = {
-    "admin": {
-        400: "Malformed JSON or a rule violation",
-        401: "No valid bearer token",
-        403: "Not a member of catalog-admins",
-        404: "No such product or route",
-        405: "Method not allowed here",
-        409: "Duplicate SKU, insufficient stock or idempotency-key reuse",
-        412: "If-Match names a stale version",
-        413: "Body over 64 KiB",
-        415: "Body is not JSON",
-        429: "Throttled",
-        500: "Internal error (no internals disclosed)",
-    },
-    "public": {
-        400: "Bad query parameter or cursor",
-        404: "No such product or route",
-        405: "Method not allowed",
-        429: "Throttled",
-        500: "Internal error (no internals disclosed)",
-    },
-}
 
 
 def _api_schemas() -> list[tuple[str, dict[str, Any]]]:
@@ -58,15 +34,23 @@ def _api_schemas() -> list[tuple[str, dict[str, Any]]]:
     return schemas
 
 
+def _summary(problem: type[Problem]) -> str:
+    # A problem's docstring starts "<status>: <when it is answered>".
+    first_line = (problem.__doc__ or "").strip().splitlines()[0]
+    return f"{first_line.partition(': ')[2].rstrip('.')} (`{problem.slug}`)"
+
+
 def _problem_responses(api: str) -> dict[str, Any]:
+    """One response per status the API can answer with a problem, listing every problem type."""
+    by_status: dict[int, list[str]] = {}
+    for problem in problem_classes(admin=api == "admin"):
+        by_status.setdefault(int(problem.status), []).append(_summary(problem))
     return {
         str(status): {
-            "description": description,
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
-            },
+            "description": "; ".join(summaries),
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
         }
-        for status, description in _ERRORS_BY_API[api].items()
+        for status, summaries in sorted(by_status.items())
     }
 
 

@@ -31,6 +31,7 @@ from shared.problems import (
     InternalError,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
     ValidationProblem,
@@ -101,8 +102,8 @@ GATEWAY_PROBLEMS: tuple[GatewayProblem, ...] = (
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         UnsupportedMediaType.slug,
     ),
-    GatewayProblem(apigw.ResponseType.THROTTLED, HTTPStatus.TOO_MANY_REQUESTS, "too-many-requests"),
-    GatewayProblem(apigw.ResponseType.QUOTA_EXCEEDED, HTTPStatus.TOO_MANY_REQUESTS, "too-many-requests"),
+    GatewayProblem(apigw.ResponseType.THROTTLED, HTTPStatus.TOO_MANY_REQUESTS, TooManyRequests.slug),
+    GatewayProblem(apigw.ResponseType.QUOTA_EXCEEDED, HTTPStatus.TOO_MANY_REQUESTS, TooManyRequests.slug),
     GatewayProblem(
         apigw.ResponseType.INTEGRATION_FAILURE, HTTPStatus.BAD_GATEWAY, InternalError.slug, _NO_INTERNALS
     ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Protocol
 
 from commands.data.images import UploadedObject
@@ -10,6 +12,7 @@ from commands.products.logic import check_precondition
 from shared.data.products import WriteConflict
 from shared.ids import new_id, rfc3339, utc_now
 from shared.models.product import (
+    IMAGE_CONTENT_TYPES,
     MAX_IMAGE_BYTES,
     ChangeRecord,
     ImageUploadRequest,
@@ -18,24 +21,25 @@ from shared.models.product import (
     Product,
     StoredImage,
 )
-from shared.problems import Conflict, NotFound, PreconditionFailed
+from shared.problems import NotFound, PreconditionFailed, Problem
 from shared.tables import image_key, upload_key
 
 MAX_IMAGES_PER_PRODUCT = 20
 MAX_ATTEMPTS = 5
 
-# The first bytes of each accepted format: a declared type is trusted only if the bytes agree.
-_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
+# How the first bytes of each accepted type look: a declared type is trusted only if the bytes
+# agree. One entry per IMAGE_CONTENT_TYPES member (a test holds them together).
+SIGNATURES: dict[str, Callable[[bytes], bool]] = {
+    "image/jpeg": lambda head: head.startswith(b"\xff\xd8\xff"),
+    "image/png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
+    "image/webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
 }
 
 
 def sniffed_type_matches(content_type: str, head: bytes) -> bool:
     """Whether an object's first bytes are really of the declared image type."""
-    if content_type == "image/webp":
-        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    return any(head.startswith(signature) for signature in _SIGNATURES.get(content_type, ()))
+    matches = SIGNATURES.get(content_type)
+    return matches is not None and matches(head)
 
 
 class ImageProducts(Protocol):
@@ -71,10 +75,12 @@ class ImageFiles(Protocol):
         """Delete an object."""
 
 
-class TooManyImages(Conflict):
+class TooManyImages(Problem):
     """409: the product has the maximum number of images."""
 
+    status = HTTPStatus.CONFLICT
     slug = "image-limit-reached"
+    admin_only = True
 
 
 def request_upload(
@@ -147,7 +153,7 @@ def register_upload(products: ImageProducts, files: ImageFiles, key: str) -> Reg
         return Registration(key, "missing")  # already handled by an earlier delivery
     if (
         uploaded.size > MAX_IMAGE_BYTES
-        or uploaded.content_type not in _SIGNATURES.keys() | {"image/webp"}
+        or uploaded.content_type not in IMAGE_CONTENT_TYPES
         or not sniffed_type_matches(uploaded.content_type, files.read_head(key))
     ):
         files.delete(key)

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -29,6 +29,7 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 CATEGORY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_PRICE = Decimal("1000000")
+PRICE_RULE = "Exact amount, > 0, at most 1,000,000, at most 2 decimal places."
 MAX_INVENTORY = 1_000_000_000
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -78,16 +79,12 @@ Category = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, p
 Price = Annotated[
     Decimal,
     BeforeValidator(_exact_price),
-    Field(gt=0, le=MAX_PRICE, description="Exact amount, > 0, at most 1,000,000, at most 2 decimal places."),
+    Field(gt=0, le=MAX_PRICE, description=PRICE_RULE),
     AfterValidator(_two_decimal_places),
     PlainSerializer(decimal_to_json_number, return_type=int | float, when_used="json"),
+    # Decimal's own schema allows strings; the contract's price is a JSON number with these bounds.
     WithJsonSchema(
-        {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "maximum": 1_000_000,
-            "description": "Exact amount, > 0, at most 1,000,000, at most 2 decimal places.",
-        },
+        {"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_PRICE), "description": PRICE_RULE},
         mode="validation",
     ),
     WithJsonSchema({"type": "number"}, mode="serialization"),
@@ -204,14 +201,15 @@ class InventoryAdjustmentRequest(StrictRequest):
         return self
 
 
-IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
+IMAGE_CONTENT_TYPES: tuple[str, ...] = get_args(ImageContentType)
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
 class ImageUploadRequest(StrictRequest):
     """Body of `POST /admin/products/{id}/images`."""
 
-    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    content_type: ImageContentType
     content_length: Annotated[int, Strict(), Field(gt=0, le=MAX_IMAGE_BYTES)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from shared.problems import problem_classes
 from shared.routes import FUNCTIONS, ROUTES
 from tools.openapi import OPENAPI_PATH, openapi_document, render
 
@@ -55,3 +56,30 @@ def test_request_bodies_reference_the_pydantic_models() -> None:
     created = document["components"]["schemas"]["CreateProductRequest"]
     assert created["additionalProperties"] is False
     assert json.dumps(created["properties"]["price"]).count('"number"') >= 1
+
+
+def test_every_problem_type_the_functions_raise_is_documented_on_every_operation_of_its_api() -> None:
+    document = openapi_document()  # imports every API handler, so problems beside logic count too
+    for path, operations in document["paths"].items():
+        admin = path.startswith("/admin")
+        for problem in problem_classes(admin=admin):
+            for method, operation in operations.items():
+                described = operation["responses"][str(int(problem.status))]["description"]
+                assert f"`{problem.slug}`" in described, (method, path, problem.slug)
+
+
+def test_problems_that_once_drifted_from_the_hand_kept_list_are_documented() -> None:
+    conflicts = openapi_document()["paths"]["/admin/products/{id}/images"]["post"]["responses"]["409"]
+
+    assert "`image-limit-reached`" in conflicts["description"]
+    assert "`request-in-progress`" in conflicts["description"]
+
+
+def test_public_operations_document_no_admin_only_problem() -> None:
+    admin_only = {problem.slug for problem in problem_classes(admin=True) if problem.admin_only}
+    for path, operations in openapi_document()["paths"].items():
+        if path.startswith("/admin"):
+            continue
+        for operation in operations.values():
+            described = " ".join(response["description"] for response in operation["responses"].values())
+            assert not [slug for slug in admin_only if f"`{slug}`" in described], path

@@ -189,3 +189,13 @@ def test_prices_render_as_the_shortest_exact_json_number(sent: str, rendered: st
     text = CreateProductRequest.model_validate(parse_json(body)).model_dump_json()
 
     assert f'"price":{rendered},' in text
+
+
+def test_every_accepted_image_type_has_a_byte_signature_and_no_other_type_does() -> None:
+    from commands.images.logic import SIGNATURES
+    from shared.models.product import IMAGE_CONTENT_TYPES, ImageUploadRequest
+
+    schema = ImageUploadRequest.model_json_schema()["properties"]["content_type"]
+
+    assert set(SIGNATURES) == set(IMAGE_CONTENT_TYPES)
+    assert set(schema["enum"]) == set(IMAGE_CONTENT_TYPES)
