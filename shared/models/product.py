@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
     Strict,
     StringConstraints,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
 
@@ -161,26 +162,37 @@ class ReplaceProductRequest(ProductFields):
 PATCHABLE_FIELDS = tuple(ProductFields.model_fields)
 
 
-class PatchProductRequest(StrictRequest):
-    """Body of `PATCH /admin/products/{id}` (JSON merge patch, RFC 7396).
-
-    Every field is optional. `null` restores a field's default and is an error for a field that
-    has none; the merged result is validated again as a whole product.
-    """
-
-    sku: Sku | None = None
-    name: Name | None = None
-    description: Description | None = None
-    category: Category | None = None
-    price: Price | None = None
-    currency: Currency | None = None
-    inventory: Quantity | None = None
-    low_stock_threshold: Threshold | None = None
-    status: ProductStatus | None = None
+class MergePatch(StrictRequest):
+    """A JSON merge patch (RFC 7396) of a model: the same fields, every one optional."""
 
     def changes(self) -> dict[str, Any]:
         """The members the client sent, `None` where it sent `null`."""
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def _all_optional(model: type[BaseModel]) -> dict[str, Any]:
+    # Each field keeps its rules (type, constraints, validators, schema) and gains null/absent.
+    return {
+        name: (Optional[field.rebuild_annotation()], None)  # noqa: UP045 - built at run time
+        for name, field in model.model_fields.items()
+    }
+
+
+if TYPE_CHECKING:
+    # mypy cannot see fields made at run time; code reads a patch only through `changes()`.
+    PatchProductRequest = MergePatch
+else:
+    PatchProductRequest = create_model(
+        "PatchProductRequest",
+        __base__=MergePatch,
+        __doc__="""Body of `PATCH /admin/products/{id}` (JSON merge patch, RFC 7396).
+
+    Every field is optional. `null` restores a field's default and is an error for a field that
+    has none; the merged result is validated again as a whole product.
+    """,
+        __module__=__name__,
+        **_all_optional(ProductFields),
+    )
 
 
 class InventoryAdjustmentRequest(StrictRequest):
@@ -263,23 +275,27 @@ class ImageRef(BaseModel):
     url: str
 
 
-class AdminProduct(BaseModel):
-    """Response body of every admin call that returns a product."""
+def _admin_fields() -> dict[str, Any]:
+    # Every field of the write model's product, all always present, images as URLs, no audit trail.
+    return {
+        name: (list[ImageRef] if name == "images" else field.rebuild_annotation(), ...)
+        for name, field in Product.model_fields.items()
+        if name not in ADMIN_HIDDEN_FIELDS
+    }
 
-    id: str
-    sku: str
-    name: str
-    description: str
-    category: str
-    price: Money
-    currency: str
-    inventory: int
-    low_stock_threshold: int
-    status: ProductStatus
-    images: list[ImageRef]
-    version: int
-    created_at: datetime
-    updated_at: datetime
+
+ADMIN_HIDDEN_FIELDS = frozenset({"last_change"})
+
+if TYPE_CHECKING:
+    # mypy cannot see fields made at run time; admin products are only built and rendered.
+    AdminProduct = BaseModel
+else:
+    AdminProduct = create_model(
+        "AdminProduct",
+        __doc__="Response body of every admin call that returns a product.",
+        __module__=__name__,
+        **_admin_fields(),
+    )
 
 
 class InventoryLevel(BaseModel):
