@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,17 @@ _deserializer = TypeDeserializer()
 
 # Short timeouts and standard retries: a Lambda behind API Gateway has 29 s at most.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+def paginate(call: Callable[..., Any], arguments: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every raw item of a Scan or Query (``call``), following ``LastEvaluatedKey`` to the end."""
+    arguments = dict(arguments)
+    while True:
+        response = call(**arguments)
+        yield from response["Items"]
+        if "LastEvaluatedKey" not in response:
+            return
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def to_attribute_values(item: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from shared.data.dynamo import dynamodb_client, from_attribute_values, to_attribute_values
+from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
 from shared.models.product import MAX_INVENTORY, ChangeRecord, Product, StoredImage
 from shared.tables import PRODUCT_KEY_PREFIX, product_key, sku_key
 
@@ -135,13 +135,8 @@ class DynamoProductStore:
                 ":entity": {"S": PRODUCT_ENTITY},
             },
         }
-        while True:
-            response = self._client.scan(**arguments)
-            for item in response["Items"]:
-                yield product_from_item(item)
-            if "LastEvaluatedKey" not in response:
-                return
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in paginate(self._client.scan, arguments):
+            yield product_from_item(item)
 
     def create(self, product: Product) -> None:
         """Insert the product and its SKU guard in one transaction.

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from shared.data.dynamo import dynamodb_client, from_attribute_values, to_attribute_values
+from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
 from shared.models.product import PublicProduct
 from shared.tables import CATALOG_LISTING_INDEX, CATEGORY_LISTING_INDEX, product_key
 
@@ -322,13 +322,8 @@ class DynamoViewRepository:
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": COUNTS_PARTITION}},
         }
-        while True:
-            response = self._client.query(**arguments)
-            for item in response["Items"]:
-                yield from_attribute_values(item)
-            if "LastEvaluatedKey" not in response:
-                return
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in paginate(self._client.query, arguments):
+            yield from_attribute_values(item)
 
     def _scan(self, condition: str, entity: str) -> Iterator[dict[str, Any]]:
         arguments: dict[str, Any] = {
@@ -337,13 +332,8 @@ class DynamoViewRepository:
             "ExpressionAttributeValues": {":entity": {"S": entity}},
             "ConsistentRead": True,
         }
-        while True:
-            response = self._client.scan(**arguments)
-            for item in response["Items"]:
-                yield from_attribute_values(item)
-            if "LastEvaluatedKey" not in response:
-                return
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in paginate(self._client.scan, arguments):
+            yield from_attribute_values(item)
 
     def _write_batch(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self._table: requests}
