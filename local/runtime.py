@@ -31,14 +31,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from local.console import Console
 from local.web import HttpRequest, HttpResponse
 from shared.routes import PUBLIC_QUERY_PARAMETERS
-from shared.tables import PRODUCT_RECORDS_FILTER
+from shared.tables import IMAGE_PREFIX, PRODUCT_RECORDS_FILTER
+
+if TYPE_CHECKING:
+    # Imported for real only inside _wire: the handlers read their configuration when imported.
+    from local.gateway import ApiGateway, FunctionHost
+    from local.pollers import StreamPoller
+    from local.resources import LocalQueues, Resources
 
 HOST = "127.0.0.1"
 REGION = "us-west-1"
@@ -355,10 +361,20 @@ class LocalRuntime:
         return self.url
 
     def _wire(self, aws_endpoint: str) -> None:
+        """Connect every part, in order: AWS resources, the HTTP app, the pollers, the demo catalog."""
+        defaults = stack_defaults()
+        resources, queues = self._provision(aws_endpoint, defaults)
+        # Only now: the handlers read their configuration when imported.
+        host, gateway = self._serve_app(resources, aws_endpoint, defaults)
+        stream_poller = self._start_pollers(host, resources, queues, aws_endpoint, defaults)
+        if self.settings.seed:
+            self._seed(gateway, stream_poller)
+
+    def _provision(self, aws_endpoint: str, defaults: StackDefaults) -> tuple[Resources, LocalQueues]:
+        """Create the stack's resources on moto and give this process the functions' environment."""
         from local.resources import create_local_queues, create_resources, function_environment
 
         settings = self.settings
-        defaults = stack_defaults()
         apply_environment(aws_environment(aws_endpoint))
         resources = create_resources(REGION, endpoint_url=aws_endpoint)
         queues = create_local_queues(resources, endpoint_url=aws_endpoint)
@@ -378,31 +394,27 @@ class LocalRuntime:
         )
         self.console.line(f"Admin token: {settings.admin_token} ({origin})")
         self._check()
+        return resources, queues
 
-        # Only now: the handlers read their configuration when imported.
+    def _serve_app(
+        self, resources: Resources, aws_endpoint: str, defaults: StackDefaults
+    ) -> tuple[FunctionHost, ApiGateway]:
+        """Load the functions and put the gateway and the edge cache behind the catalog port."""
         from local.app import CatalogApp, resources_document
         from local.edge import Behavior, EdgeCache, S3Origin
         from local.gateway import ApiGateway, FunctionHost
-        from local.pollers import (
-            QueuePoller,
-            StreamPoller,
-            describe_inventory_event,
-            event_filter,
-            s3_notification_handler,
-        )
-        from local.streams import StreamReader, streams_client
 
+        settings = self.settings
         host = FunctionHost(region=REGION)
         host.load_all()
         gateway = ApiGateway(host, settings.admin_token)
         s3 = boto3.client("s3", region_name=REGION, endpoint_url=aws_endpoint)
-        sqs = boto3.client("sqs", region_name=REGION, endpoint_url=aws_endpoint)
         edge = EdgeCache(
             [
                 # The stack's behaviours: images/* with CachingOptimized, the API with its own policy.
                 Behavior(
                     "images",
-                    ("/images/",),
+                    (f"/{IMAGE_PREFIX}",),
                     S3Origin(s3, resources.names.images_bucket),
                     allowed_methods=("GET", "HEAD"),
                     default_ttl=86_400,
@@ -419,7 +431,27 @@ class LocalRuntime:
         )
         self.resources_document = resources_document(resources, aws_endpoint)
         self._server.app = CatalogApp(gateway=gateway, edge=edge, resources=self.resources_document)
+        return host, gateway
 
+    def _start_pollers(
+        self,
+        host: FunctionHost,
+        resources: Resources,
+        queues: LocalQueues,
+        aws_endpoint: str,
+        defaults: StackDefaults,
+    ) -> StreamPoller:
+        """Start the deliveries: stream to projector, S3 uploads to registration, events to console."""
+        from local.pollers import (
+            QueuePoller,
+            StreamPoller,
+            describe_inventory_event,
+            event_filter,
+            s3_notification_handler,
+        )
+        from local.streams import StreamReader, streams_client
+
+        sqs = boto3.client("sqs", region_name=REGION, endpoint_url=aws_endpoint)
         shards = streams_client(REGION, aws_endpoint).describe_stream(StreamArn=resources.stream_arn)
         shard_ids = [shard["ShardId"] for shard in shards["StreamDescription"].get("Shards", [])]
         stream_poller = StreamPoller(
@@ -448,14 +480,16 @@ class LocalRuntime:
         for poller in self._pollers:
             poller.start()
         self._check()
+        return stream_poller
 
-        if settings.seed:
-            from local.seed import DEMO_PRODUCTS, seed_catalog
+    def _seed(self, gateway: ApiGateway, stream_poller: StreamPoller) -> None:
+        """Create the demo catalog through the admin API and wait for its projection."""
+        from local.seed import DEMO_PRODUCTS, seed_catalog
 
-            seed_catalog(gateway, settings.admin_token)
-            if not stream_poller.wait_idle(SEED_PROJECTION_TIMEOUT):
-                log.warning("the demo catalog is not fully projected yet; public reads may lag")
-            self.console.line(f"Demo catalog: {len(DEMO_PRODUCTS)} products (--no-seed starts empty)")
+        seed_catalog(gateway, self.settings.admin_token)
+        if not stream_poller.wait_idle(SEED_PROJECTION_TIMEOUT):
+            log.warning("the demo catalog is not fully projected yet; public reads may lag")
+        self.console.line(f"Demo catalog: {len(DEMO_PRODUCTS)} products (--no-seed starts empty)")
 
     def stop(self) -> None:
         """Stop the HTTP server, the pollers and moto, in that order; safe after a partial start."""
