@@ -169,8 +169,8 @@ def test_the_query_normaliser_keeps_exactly_the_public_query_parameters_in_canon
 
 def _normalise(querystring: dict[str, Any]) -> dict[str, Any]:
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+    # Node.js is a prerequisite of the whole suite (the CDK runs on it), so its absence is a failure.
+    assert node is not None, "node is not on PATH: install Node.js 20+ (the README's prerequisites)"
     script = (
         NORMALIZE_QUERY_SOURCE.read_text(encoding="utf-8")
         + "\nconsole.log(JSON.stringify(handler(JSON.parse(process.argv[1])).querystring));"
