@@ -13,6 +13,7 @@ from cdk.constructs.access_logs import AccessLogs
 from cdk.constructs.admin_api import AdminApi
 from cdk.constructs.data import CatalogData
 from cdk.constructs.edge import Edge
+from cdk.constructs.event_publishing import EventPublishing
 from cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionDefaults
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.monitoring import Monitoring
@@ -72,11 +73,21 @@ class CatalogStack(Stack):
             defaults=defaults,
             images_base_url=self.edge.base_url,
         )
+        self.publishing = EventPublishing(
+            self,
+            "EventPublishing",
+            config=config,
+            data=self.data,
+            defaults=defaults,
+            topic=self.projection.inventory_topic,
+            topic_key=self.projection.topic_key,
+        )
         self.functions = {
             **self.admin.functions,
             **self.public.functions,
             "image-registration": self.images.registration,
             "projector": self.projection.projector,
+            "event-publisher": self.publishing.publisher,
         }
         self.monitoring = Monitoring(
             self,
@@ -88,7 +99,9 @@ class CatalogStack(Stack):
             queues={
                 "projection-failures": self.projection.failures,
                 "image-registration-failures": self.images.registration_failures,
+                "event-publisher-failures": self.publishing.failures,
             },
+            oldest_unpublished_age=self.publishing.oldest_unpublished_age,
         )
         self._build_outputs()
         tag_stack(self, prefix=config.prefix, environment=config.stage, owner=config.owner)
@@ -125,6 +138,7 @@ class CatalogStack(Stack):
             "ProductsTableName": self.data.products.table_name,
             "ViewsTableName": self.data.views.table_name,
             "IdempotencyTableName": self.data.idempotency.table_name,
+            "EventLogTableName": self.data.event_log.table_name,
             "ProjectionFailureQueueUrl": self.projection.failures.queue_url,
             "DashboardName": self.monitoring.dashboard.dashboard_name,
         }
