@@ -14,7 +14,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-west-1
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-fast lint format synth deploy destroy run bench rebuild-views openapi schemas clean
+.PHONY: help install test test-fast lint format synth deploy destroy run bench rebuild-views replay-events openapi schemas clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench: $(STAMP) ## Benchmarks: prints a table and writes bench/results.json
 
 rebuild-views: $(STAMP) ## Rebuild every read view from the write model (tables from the environment)
 	$(PY) -m tools.rebuild_views
+
+replay-events: $(STAMP) ## Re-publish logged events: SINCE=<RFC 3339> [UNTIL=] [TYPE=] [PRODUCT=]
+	$(PY) -m projectors.publisher.replay --since "$(SINCE)" --until "$(UNTIL)" --type "$(TYPE)" --product "$(PRODUCT)"
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json and the event schemas under docs/events/
 	$(PY) -m tools.openapi
