@@ -31,7 +31,7 @@ def _subscribe(catalog: LocalCatalog, cloud: dict[str, Any], name: str) -> str:
 
 
 def _drain(cloud: dict[str, Any], queue_url: str) -> list[dict[str, Any]]:
-    events = []
+    events: list[dict[str, Any]] = []
     while True:
         messages = (
             cloud["sqs"].receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
