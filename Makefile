@@ -61,7 +61,7 @@ rebuild-views: $(STAMP) ## Rebuild every read view from the write model (tables 
 	$(PY) -m tools.rebuild_views
 
 replay-events: $(STAMP) ## Re-publish logged events: SINCE=<RFC 3339> [UNTIL=] [TYPE=] [PRODUCT=]
-	$(PY) -m projectors.publisher.replay --since "$(SINCE)" --until "$(UNTIL)" --type "$(TYPE)" --product "$(PRODUCT)"
+	$(PY) -m tools.replay_events --since "$(SINCE)" --until "$(UNTIL)" --type "$(TYPE)" --product "$(PRODUCT)"
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json and the event schemas under docs/events/
 	$(PY) -m tools.openapi

@@ -38,7 +38,7 @@ import boto3
 from local.console import Console
 from local.web import HttpRequest, HttpResponse
 from shared.routes import PUBLIC_QUERY_PARAMETERS
-from shared.tables import IMAGE_PREFIX, PRODUCT_RECORDS_FILTER
+from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
 
 if TYPE_CHECKING:
     # Imported for real only inside _wire: the handlers read their configuration when imported.
@@ -53,8 +53,6 @@ DEFAULT_AWS_PORT = 4566
 READY_LINE = "Catalog ready on http://{host}:{port}"
 STOP_DEADLINE_SECONDS = 4.5
 SEED_PROJECTION_TIMEOUT = 15.0
-# The publisher's mapping filter: new log items only (marking one published is a MODIFY).
-NEW_LOG_ITEMS_FILTER = {"eventName": ["INSERT"]}
 # The sweep runs every minute on AWS (the finest EventBridge rate); locally every second, so the
 # retry pauses (at most 30 s) are what bounds the delay after an outage, as the contract says.
 LOCAL_SWEEP_INTERVAL_SECONDS = 1.0

@@ -65,6 +65,10 @@ EVENT_LOG = TableSchema(
     ttl_attribute="expires_at",
 )
 
+# The publisher's log-stream mapping filter: new log items only (marking one published is a
+# MODIFY); the stack's mapping and the local poller both use it.
+NEW_LOG_ITEMS_FILTER = {"eventName": ["INSERT"]}
+
 ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY, EVENT_LOG)
 
 # The event-source filter pattern of the projector's stream mapping: only product items reach the

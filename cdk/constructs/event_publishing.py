@@ -28,7 +28,7 @@ from cdk.constructs.data import CatalogData
 from cdk.constructs.failure_queue import build_failure_queue
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
 from shared.routes import function
-from shared.tables import UNPUBLISHED_INDEX
+from shared.tables import NEW_LOG_ITEMS_FILTER, UNPUBLISHED_INDEX
 
 # The sweep's rate: EventBridge's finest. With the retry pauses capped at 30 s, an event held
 # back by an outage goes out within about 90 s of SNS being back.
@@ -38,7 +38,7 @@ OLDEST_UNPUBLISHED_METRIC = "OldestUnpublishedEventAge"
 
 def new_log_items_filter() -> str:
     """The mapping's filter: new log items only (marking one published is a MODIFY)."""
-    return json.dumps({"eventName": ["INSERT"]})
+    return json.dumps(NEW_LOG_ITEMS_FILTER)
 
 
 class EventPublishing(Construct):

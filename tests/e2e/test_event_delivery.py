@@ -158,7 +158,7 @@ def test_replay_republishes_logged_events_with_their_original_ids(
         [
             sys.executable,
             "-m",
-            "projectors.publisher.replay",
+            "tools.replay_events",
             "--since",
             since.isoformat(),
             "--product",

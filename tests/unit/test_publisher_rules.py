@@ -11,11 +11,11 @@ from local.app import SNS_FAULT_PATH, CatalogApp
 from local.faults import SnsOutage
 from local.web import HttpRequest
 from projectors.catalog.projection import ChangeKind, ProductChange, product_events
-from projectors.publisher.replay import main as replay_main
-from projectors.publisher.replay import parse_time
 from projectors.publisher.service import RetryPolicy
 from projectors.publisher.sns import MAX_BYTES_PER_CALL, batches
 from tests.stream_builders import product
+from tools.replay_events import main as replay_main
+from tools.replay_events import parse_time
 
 
 def test_retry_pauses_double_from_the_base_and_stop_at_the_cap() -> None:

@@ -11,7 +11,7 @@ the usual AWS credentials and region); otherwise the running local runtime on
 
 Usage::
 
-    python -m projectors.publisher.replay --since 2026-12-01T00:00:00Z [--until ...] [--type ...]
+    python -m tools.replay_events --since 2026-12-01T00:00:00Z [--until ...] [--type ...]
         [--product ...]
 """
 
