@@ -89,10 +89,14 @@ def test_environment_values_point_at_the_stack_resources_and_configuration(synth
     assert public["CURSOR_SECRET_ARN"] == {"Ref": synthesized.logical_id(stack.public.cursor_secret)}
     assert public["CACHE_S_MAXAGE"] == str(config.cache.s_maxage)
     projector = functions["projector"]["Environment"]["Variables"]
-    assert projector["INVENTORY_TOPIC_ARN"] == {
+    assert projector["EVENT_LOG_TABLE_NAME"] == {"Ref": synthesized.logical_id(stack.data.event_log)}
+    assert projector["EVENT_LOG_RETENTION_DAYS"] == str(config.event_log.retention_days)
+    assert projector["POWERTOOLS_LOG_LEVEL"] == config.log_level
+    publisher = functions["event-publisher"]["Environment"]["Variables"]
+    assert publisher["INVENTORY_TOPIC_ARN"] == {
         "Ref": synthesized.logical_id(stack.projection.inventory_topic)
     }
-    assert projector["POWERTOOLS_LOG_LEVEL"] == config.log_level
+    assert publisher["PUBLISH_RETRY_MAX_SECONDS"] == str(config.event_log.retry_max_seconds)
 
 
 def test_a_function_whose_required_setting_is_missing_fails_synthesis() -> None:
