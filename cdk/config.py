@@ -117,7 +117,6 @@ class StackConfig(_Settings):
     log_retention_days: int = 30
     access_log_retention_days: Annotated[int, Field(ge=1)] = 90
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    powertools_layer_version: Annotated[int, Field(ge=1)]
     idempotency_ttl_seconds: Seconds = 24 * 3600
     admin_image_url_ttl_seconds: Seconds = 900
     upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600

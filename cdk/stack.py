@@ -12,6 +12,7 @@ from cdk.config import StackConfig
 from cdk.constructs.access_logs import AccessLogs
 from cdk.constructs.admin_api import AdminApi
 from cdk.constructs.data import CatalogData
+from cdk.constructs.dependency_layer import DependencyLayer
 from cdk.constructs.edge import Edge
 from cdk.constructs.event_publishing import EventPublishing
 from cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionDefaults
@@ -21,8 +22,6 @@ from cdk.constructs.projection import Projection
 from cdk.constructs.public_api import PublicApi
 from cdk.constructs.rest_api import ApiGatewayLogging
 from cdk.tagging import tag_stack
-
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
 
 class CatalogStack(Stack):
@@ -107,14 +106,10 @@ class CatalogStack(Stack):
         tag_stack(self, prefix=config.prefix, environment=config.stage, owner=config.owner)
 
     def _function_defaults(self, code: lambda_.Code) -> FunctionDefaults:
-        python = RUNTIME.name.replace(".", "")  # python3.13 -> python313
-        layer_arn = (
-            f"arn:{self.partition}:lambda:{self.config.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}:{self.config.powertools_layer_version}"
-        )
+        self.dependency_layer = DependencyLayer(self, "Dependencies")
         return FunctionDefaults(
             code=code,
-            layers=[lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)],
+            layers=[self.dependency_layer.layer],
             log_group_prefix=f"/{self.config.app_name}/{self.config.stage}",
             log_retention=self.config.log_retention,
             log_removal_policy=self.config.removal_policy,

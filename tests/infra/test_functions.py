@@ -111,18 +111,14 @@ def test_a_setting_no_function_knows_fails_synthesis() -> None:
         )
 
 
-def test_every_function_uses_the_one_shared_code_asset_and_the_powertools_layer(
+def test_every_function_uses_the_one_shared_code_asset_and_the_stacks_own_dependency_layer(
     synthesized: Synthesized,
 ) -> None:
     functions = _functions(synthesized).values()
     assert len({function["Code"]["S3Key"] for function in functions}) == 1
-    layers = {tuple(function["Layers"]) for function in functions}
-    assert len(layers) == 1
-    (layer,) = next(iter(layers))
-    region, version = synthesized.catalog.config.region, synthesized.catalog.config.powertools_layer_version
-    assert layer == (
-        f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
-    )
+    layer_id = synthesized.logical_id(synthesized.stack.dependency_layer.layer)
+    # No public layer ARN: every layer is built in this stack from uv.lock.
+    assert all(function["Layers"] == [{"Ref": layer_id}] for function in functions)
 
 
 def _asset_directory(synth: Synthesized) -> Path:
