@@ -1,10 +1,11 @@
 """Lambda's bootstrap in miniature, run as ``python -I -S rehearsal_bootstrap.py`` by the rehearsal test.
 
 ``-I -S`` leaves the interpreter with the standard library only: no site-packages, no
-``PYTHONPATH``, not even this file's folder. The import path then gets exactly the folders the
-test names (the function's code asset, then its layers, as Lambda orders ``/var/task`` and
-``/opt/python``), the handler named by the template is imported and called once. Standard library
-only, by necessity: nothing else is importable until the path is set.
+``PYTHONPATH``, not even this file's folder (``-X pycache_prefix`` keeps bytecode out of the
+assembly). The import path then gets exactly the folders the test names (the function's code
+asset, then its layers, as Lambda orders ``/var/task`` and ``/opt/python``), the handler named by
+the template is imported and called once. Standard library only, by necessity: nothing else is
+importable until the path is set.
 
 Input (stdin, JSON): ``path``, ``handler``, ``event``, ``context`` (Lambda context fields) and
 ``result_file``. The handler's return value and the final ``sys.path`` are written to

@@ -93,6 +93,7 @@ class Stage:
     refs: Mapping[str, str]
     attributes: Mapping[tuple[str, str], str]
     host_packages: Path
+    pycache: Path
 
     def environment(self, function: DeployedFunction) -> dict[str, str]:
         """The template's variables of ``function``, resolved, plus those Lambda's runtime sets."""
@@ -147,7 +148,9 @@ class Stage:
             "result_file": str(result_file),
         }
         completed = subprocess.run(
-            [sys.executable, "-I", "-S", str(BOOTSTRAP)],
+            # Bytecode goes to a scratch folder: the assembly stays as synthesized (as /var/task and
+            # /opt are read-only on Lambda), and later invocations still start from cached bytecode.
+            [sys.executable, "-I", "-S", "-X", f"pycache_prefix={self.pycache}", str(BOOTSTRAP)],
             input=json.dumps(request),
             env=self.environment(function),
             cwd=function.code,
@@ -172,7 +175,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def stage(synthesized: Synthesized) -> Iterator[Stage]:
+def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     """The stack's data resources on a moto server, named as the template names them."""
     stack = synthesized.stack
     pseudo = dict(PSEUDO_PARAMETERS)
@@ -207,7 +210,8 @@ def stage(synthesized: Synthesized) -> Iterator[Stage]:
             logical["secret"]: resources.cursor_secret_arn,
         }
         attributes = {(logical["distribution"], "DomainName"): DISTRIBUTION_DOMAIN}
-        yield Stage(moto.url, resources, refs, attributes, site_packages(Target.host()))
+        pycache = tmp_path_factory.mktemp("rehearsal-pycache")
+        yield Stage(moto.url, resources, refs, attributes, site_packages(Target.host()), pycache)
     finally:
         moto.stop()
 
