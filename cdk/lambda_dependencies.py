@@ -121,7 +121,7 @@ def layer_zip(target: Target, repo_root: Path = REPO_ROOT, layers_dir: Path = LA
     packages = site_packages(target, repo_root, layers_dir)
     archive = packages.parent / LAYER_ZIP
     if not archive.is_file():
-        _write_zip(packages, archive)
+        write_layer_zip(packages, archive)
     return archive
 
 
@@ -167,7 +167,12 @@ def _install(requirements: str, target: Target, destination: Path, repo_root: Pa
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _write_zip(packages: Path, archive: Path) -> None:
+def write_layer_zip(packages: Path, archive: Path) -> None:
+    """Zip ``packages`` into ``archive`` under ``python/``, byte-identical for identical files.
+
+    Timestamps are fixed and entries sorted, so the archive (and CDK's asset hash of it) depends
+    on the files' names, contents and executable bits only.
+    """
     scratch = archive.with_name(f".{archive.name}.{os.getpid()}")
     with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as bundle:
         for path in sorted(packages.rglob("*")):
