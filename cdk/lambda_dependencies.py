@@ -103,7 +103,10 @@ def locked_requirements(repo_root: Path = REPO_ROOT) -> str:
 
 
 def _key(requirements: str, target: Target) -> str:
-    digest = hashlib.sha256(f"{target}\n{requirements}".encode()).hexdigest()
+    # This module's own source is part of the key: a change to how layers are built must not be
+    # hidden by a layer cached by the previous build steps.
+    builder = Path(__file__).read_bytes()
+    digest = hashlib.sha256(f"{target}\n{requirements}".encode() + builder).hexdigest()
     return f"{target.label}-{digest[:16]}"
 
 
@@ -113,6 +116,10 @@ def site_packages(target: Target, repo_root: Path = REPO_ROOT, layers_dir: Path 
     built = layers_dir / _key(requirements, target)
     if not (built / LAYER_PYTHON_DIR).is_dir():
         _install(requirements, target, built, repo_root)
+        # Builds for an older lock (or builder) are never used again; each holds tens of MB.
+        for stale in layers_dir.glob(f"{target.label}-*"):
+            if stale != built:
+                shutil.rmtree(stale, ignore_errors=True)
     return built / LAYER_PYTHON_DIR
 
 
@@ -154,8 +161,7 @@ def _install(requirements: str, target: Target, destination: Path, repo_root: Pa
             str(pins),
             cwd=repo_root,
         )
-        for name in _SKIPPED_TOP_LEVEL:
-            shutil.rmtree(scratch / "install" / name, ignore_errors=True)
+        _drop_top_level(scratch / "install", _SKIPPED_TOP_LEVEL)
         shutil.copytree(scratch / "install", scratch / "layer" / LAYER_PYTHON_DIR, ignore=_SKIPPED)
         (scratch / "layer" / "requirements.txt").write_text(requirements, encoding="utf-8")
         try:
@@ -165,6 +171,20 @@ def _install(requirements: str, target: Target, destination: Path, repo_root: Pa
                 raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _drop_top_level(installed: Path, names: frozenset[str]) -> None:
+    """Remove the top-level folders ``names`` and their entries in the distributions' RECORD files.
+
+    RECORD must list what is installed; it also carries the hash of each console script, whose
+    shebang names the building interpreter's path, which would make the layer differ per machine.
+    """
+    for name in names:
+        shutil.rmtree(installed / name, ignore_errors=True)
+    for record in installed.glob("*.dist-info/RECORD"):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if line.split("/", 1)[0] not in names]
+        record.write_text("".join(kept), encoding="utf-8")
 
 
 def write_layer_zip(packages: Path, archive: Path) -> None:

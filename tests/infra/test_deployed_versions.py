@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from tests.infra.deployment import (
@@ -68,3 +70,22 @@ def test_layers_declare_the_runtime_and_architecture_of_the_functions_that_use_t
             declared = synthesized.resources[layer["Ref"]]["Properties"]
             assert function.properties["Runtime"] in declared["CompatibleRuntimes"]
             assert function.properties["Architectures"][0] in declared["CompatibleArchitectures"]
+
+
+def test_every_file_the_layers_distributions_record_is_in_the_layer(
+    functions: dict[str, DeployedFunction],
+) -> None:
+    # RECORD is what tools trust about an installation; entries for removed files (console
+    # scripts) would also carry machine-specific hashes and make the layer differ per build host.
+    for layer in {layer for function in functions.values() for layer in function.layers}:
+        with zipfile.ZipFile(layer) as archive:
+            members = set(archive.namelist())
+            records = [name for name in members if name.endswith(".dist-info/RECORD")]
+            listed = {
+                f"python/{line.split(',')[0]}"
+                for record in records
+                for line in archive.read(record).decode("utf-8").splitlines()
+                if line and not line.startswith("../")
+            }
+        assert records
+        assert not sorted(listed - members), f"{layer.name} records files it does not hold"
