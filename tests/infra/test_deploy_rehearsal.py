@@ -184,6 +184,7 @@ def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) ->
         "products": synthesized.logical_id(stack.data.products),
         "views": synthesized.logical_id(stack.data.views),
         "idempotency": synthesized.logical_id(stack.data.idempotency),
+        "events": synthesized.logical_id(stack.data.event_log),
         "topic": synthesized.logical_id(stack.projection.inventory_topic),
         "secret": synthesized.logical_id(stack.public.cursor_secret),
         "bucket": synthesized.logical_id(stack.images.bucket),
@@ -193,6 +194,7 @@ def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) ->
         products_table=logical["products"],
         views_table=logical["views"],
         idempotency_table=logical["idempotency"],
+        events_table=logical["events"],
         images_bucket=bucket_name,
         inventory_topic=logical["topic"],
         cursor_secret=logical["secret"],
@@ -205,6 +207,7 @@ def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) ->
             logical["products"]: names.products_table,
             logical["views"]: names.views_table,
             logical["idempotency"]: names.idempotency_table,
+            logical["events"]: names.events_table,
             logical["bucket"]: names.images_bucket,
             logical["topic"]: resources.topic_arn,
             logical["secret"]: resources.cursor_secret_arn,
@@ -295,6 +298,17 @@ def journey(
     # The event source mapping's filter passes product items only (not the SKU guards).
     records = [r for r in reader.read_new() if str(r["dynamodb"]["Keys"]["pk"]["S"]).startswith("PRODUCT#")]
     rehearse("projector", lambda_event(records))
+    # The projector logged the events with the views; the publisher gets them from the log's stream,
+    # then sweeps the log on its schedule (an EventBridge event carries no ``Records``).
+    log_reader = StreamReader(
+        stage.resources.event_log_stream_arn, region=REGION, client=streams_client(REGION, stage.endpoint_url)
+    )
+    logged = log_reader.read_new()
+    results["logged-events"] = len(logged)
+    rehearse("event-publisher", lambda_event(logged))
+    results["event-publisher-sweep"] = stage.invoke(
+        functions["event-publisher"], {"source": "aws.events", "detail-type": "Scheduled Event"}, tmp_path
+    )
     rehearse("public-products", _api_event("GET", "/products/{id}", id=product_id))
     rehearse("public-categories", _api_event("GET", "/categories"))
     results["product_id"] = product_id
@@ -340,6 +354,15 @@ def test_image_registration_registers_the_upload(journey: dict[str, Any]) -> Non
 
 def test_projector_projects_every_record_of_the_batch(journey: dict[str, Any]) -> None:
     assert journey["projector"] == {"batchItemFailures": []}
+
+
+def test_event_publisher_publishes_the_logged_events_then_finds_nothing_left_to_sweep(
+    journey: dict[str, Any],
+) -> None:
+    assert journey["logged-events"] >= 3  # created, inventory changed, updated: at least
+    assert journey["event-publisher"] == {"batchItemFailures": []}
+    assert journey["event-publisher-sweep"]["deferred"] == 0
+    assert journey["event-publisher-sweep"]["published"] == 0
 
 
 def test_public_functions_serve_the_projected_product(journey: dict[str, Any]) -> None:
