@@ -15,7 +15,7 @@ from cdk.constructs.data import CatalogData
 from cdk.constructs.dependency_layer import DependencyLayer
 from cdk.constructs.edge import Edge
 from cdk.constructs.event_publishing import EventPublishing
-from cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionDefaults
+from cdk.constructs.function import FunctionDefaults
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.projection import Projection
