@@ -130,15 +130,40 @@ def _table(results: dict[str, Any]) -> str:
             "write 2xx -> event on an SQS subscriber",
         ),
         ("synth_s / run_ready_s", f"{results['synth_s']} / {local['run_ready_s']} s", "", ""),
+        *_bulk_rows(results["bulk"]),
     ]
     width = [max(len(str(row[i])) for row in rows) for i in range(4)]
     lines = [" | ".join(str(cell).ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
     return "\n".join(lines)
 
 
+def _bulk_rows(bulk: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    listing, calls, throughput = bulk["admin_listing"], bulk["import_calls"], bulk["import_throughput"]
+    return [
+        (
+            "import 10k JSONL (local runtime)",
+            f"{throughput['rows_per_s']} rows/s",
+            f"{throughput['seconds']} s, {throughput['state']}",
+            ">= 200 rows/s",
+        ),
+        (
+            "import AWS calls per row",
+            str(calls["per_row"]),
+            f"create {calls['create']['per_row']}, unchanged {calls['unchanged']['per_row']}",
+            "<= 0.5",
+        ),
+        (
+            "admin listing examined per page 1k / 20k",
+            f"{max(listing['sizes']['1000'].values())} / {max(listing['sizes']['20000'].values())}",
+            f"{listing['ratio_20k_to_1k']}x (bound {listing['bound']})",
+            "<= 1.05x",
+        ),
+    ]
+
+
 def main() -> None:
     """Run every benchmark and write the results."""
-    from bench import aws_calls, cold_start, event_publishing, list_scan, local_runtime
+    from bench import aws_calls, bulk, cold_start, event_publishing, list_scan, local_runtime
     from bench.projector import measure_projector
 
     results: dict[str, Any] = {
@@ -152,6 +177,7 @@ def main() -> None:
     results["projector"] = _section("projector", lambda: measure_projector(batch_size=100))
     results["local"] = _section("local runtime", local_runtime.measure)
     results["event_publishing"] = _section("event publishing", event_publishing.measure)
+    results["bulk"] = _section("bulk jobs and admin listing", bulk.measure)
     results["edge"] = results["local"]["edge"]
     results["projection_lag_ms"] = results["local"]["projection_lag_ms"]
     results["run_ready_s"] = results["local"]["run_ready_s"]

@@ -99,6 +99,16 @@ class EventLogSettings(_Settings):
     unpublished_age_alarm_seconds: Annotated[int, Field(ge=60)] = 600
 
 
+class BulkSettings(_Settings):
+    """Bulk imports and exports: fan-out width, how long files stay, when a job counts as stuck."""
+
+    # Lambda's SQS maximum concurrency starts at 2; a few writers keep the write model's
+    # transactions from contending with each other and with admins' own writes.
+    import_concurrency: Annotated[int, Field(ge=2, le=1000)] = 5
+    file_retention_days: Annotated[int, Field(ge=1, le=365)] = 7
+    stuck_job_alarm_minutes: Annotated[int, Field(ge=5, le=1440)] = 30
+
+
 class StackConfig(_Settings):
     """Everything that differs between deployments of the catalog stack."""
 
@@ -114,6 +124,7 @@ class StackConfig(_Settings):
     public_throttle: ThrottleSettings = ThrottleSettings(rate_limit=500, burst_limit=1000)
     stream: StreamSettings = StreamSettings()
     event_log: EventLogSettings = EventLogSettings()
+    bulk: BulkSettings = BulkSettings()
     log_retention_days: int = 30
     access_log_retention_days: Annotated[int, Field(ge=1)] = 90
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -11,6 +11,7 @@ from constructs import Construct
 from cdk.config import StackConfig
 from cdk.constructs.access_logs import AccessLogs
 from cdk.constructs.admin_api import AdminApi
+from cdk.constructs.bulk_jobs import CatalogBulkJobs
 from cdk.constructs.data import CatalogData
 from cdk.constructs.dependency_layer import DependencyLayer
 from cdk.constructs.edge import Edge
@@ -25,7 +26,7 @@ from cdk.tagging import tag_stack
 
 
 class CatalogStack(Stack):
-    """Data, images, admin API, public API, edge, projection and monitoring of one stage."""
+    """Data, images, bulk jobs, admin API, public API, edge, projection and monitoring of one stage."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StackConfig, code: lambda_.Code, **kwargs: Any
@@ -43,6 +44,9 @@ class CatalogStack(Stack):
             defaults=defaults,
             access_logs=self.access_logs.bucket,
         )
+        self.bulk = CatalogBulkJobs(
+            self, "BulkJobs", config=config, data=self.data, images=self.images, defaults=defaults
+        )
         api_logging = ApiGatewayLogging(self, "ApiGatewayLogging")
         self.admin = AdminApi(
             self,
@@ -50,6 +54,7 @@ class CatalogStack(Stack):
             config=config,
             data=self.data,
             images=self.images,
+            bulk=self.bulk,
             defaults=defaults,
             api_logging=api_logging,
         )
@@ -87,6 +92,7 @@ class CatalogStack(Stack):
             "image-registration": self.images.registration,
             "projector": self.projection.projector,
             "event-publisher": self.publishing.publisher,
+            **self.bulk.functions,
         }
         self.monitoring = Monitoring(
             self,
@@ -99,8 +105,12 @@ class CatalogStack(Stack):
                 "projection-failures": self.projection.failures,
                 "image-registration-failures": self.images.registration_failures,
                 "event-publisher-failures": self.publishing.failures,
+                "import-start-failures": self.bulk.start_failures,
+                "import-batch-failures": self.bulk.batch_failures,
+                "export-job-failures": self.bulk.export_failures,
             },
             oldest_unpublished_age=self.publishing.oldest_unpublished_age,
+            work_queues={"import-batches": self.bulk.batch_queue, "export-jobs": self.bulk.export_queue},
         )
         self._build_outputs()
         tag_stack(self, prefix=config.prefix, environment=config.stage, owner=config.owner)
@@ -134,6 +144,7 @@ class CatalogStack(Stack):
             "ViewsTableName": self.data.views.table_name,
             "IdempotencyTableName": self.data.idempotency.table_name,
             "EventLogTableName": self.data.event_log.table_name,
+            "JobsTableName": self.data.jobs.table_name,
             "ProjectionFailureQueueUrl": self.projection.failures.queue_url,
             "DashboardName": self.monitoring.dashboard.dashboard_name,
         }

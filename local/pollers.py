@@ -12,9 +12,12 @@ one interval of :meth:`Poller.stop`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
+import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -369,8 +372,10 @@ class QueuePoller(Poller):
         max_receives: int = 3,
         retry_after_seconds: int = 1,
         interval: float = DEFAULT_INTERVAL,
+        batch_size: int = 10,
     ) -> None:
         super().__init__(name=name, interval=interval)
+        self._batch_size = batch_size
         self._sqs = sqs
         self._queue_url = queue_url
         self._handle = handle
@@ -380,11 +385,13 @@ class QueuePoller(Poller):
         self.dropped = 0
 
     def poll_once(self) -> bool:
-        """Receive up to 10 messages and handle them; False when the queue was empty."""
+        """Receive up to ``batch_size`` messages and handle them; False when the queue was empty."""
         # Short polls only: moto serves one request at a time, a long poll would hold every caller.
+        # Received messages stay invisible only for the queue's visibility timeout, so a slow
+        # consumer takes what it can handle in that time, as an event source mapping's batch size.
         messages = self._sqs.receive_message(
             QueueUrl=self._queue_url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=self._batch_size,
             WaitTimeSeconds=0,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         ).get("Messages", [])
@@ -417,6 +424,35 @@ def s3_notification_handler(invoke: Callable[[dict[str, Any]], Any]) -> Callable
         notification = json.loads(body)
         if isinstance(notification, dict) and notification.get("Records"):
             invoke(notification)
+
+    return handle
+
+
+def sqs_event_handler(
+    invoke: Callable[[dict[str, Any]], Any], queue_arn: str, region: str
+) -> Callable[[str], None]:
+    """A queue callback that hands each message to a function as a one-record SQS event.
+
+    As Lambda's SQS event source mapping does with ``ReportBatchItemFailures``: a reported
+    failure (or an error) leaves the message on the queue, to be delivered again.
+    """
+
+    def handle(body: str) -> None:
+        message_id = str(uuid.uuid4())
+        record = {
+            "messageId": message_id,
+            "receiptHandle": message_id,
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+            "messageAttributes": {},
+            "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region,
+        }
+        response = invoke({"Records": [record]})
+        if isinstance(response, dict) and response.get("batchItemFailures"):
+            raise RuntimeError(f"the function reported message {message_id} as failed")
 
     return handle
 

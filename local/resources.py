@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from shared.tables import ALL_TABLES, EVENT_LOG, PRODUCTS, UPLOAD_PREFIX, TableSchema
+from shared.tables import ALL_TABLES, EVENT_LOG, IMPORT_PREFIX, PRODUCTS, UPLOAD_PREFIX, TableSchema
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,12 @@ class ResourceNames:
     views_table: str = "catalog-views"
     idempotency_table: str = "catalog-idempotency"
     events_table: str = "catalog-events"
+    jobs_table: str = "catalog-jobs"
     images_bucket: str = "catalog-images"
     inventory_topic: str = "catalog-inventory"
     cursor_secret: str = "catalog-cursor-signing-key"  # noqa: S105 - a name, not the secret
+    import_batches_queue: str = "catalog-import-batches"
+    export_jobs_queue: str = "catalog-export-jobs"
 
     def table(self, role: str) -> str:
         """The table name for a schema role (``products``, ``views``, ``idempotency``, ``events``)."""
@@ -44,6 +47,8 @@ class Resources:
     cursor_secret_arn: str
     stream_arn: str
     event_log_stream_arn: str
+    import_batches_queue_url: str = ""
+    export_jobs_queue_url: str = ""
 
     def tables(self) -> dict[str, str]:
         """Role → table name, as `/_local/resources` reports them."""
@@ -88,7 +93,7 @@ def create_resources(
     names = names or ResourceNames()
     clients: dict[str, Any] = {
         service: boto3.client(service, region_name=region, endpoint_url=endpoint_url)
-        for service in ("dynamodb", "s3", "sns", "secretsmanager")
+        for service in ("dynamodb", "s3", "sns", "secretsmanager", "sqs")
     }
     stream_arns: dict[str, str] = {}
     for schema in ALL_TABLES:
@@ -108,6 +113,9 @@ def create_resources(
     secret_arn = clients["secretsmanager"].create_secret(
         Name=names.cursor_secret, SecretString=secrets.token_urlsafe(32)
     )["ARN"]
+    # The bulk jobs' work queues are stack resources (Lambda's event source mappings read them).
+    batches_url = clients["sqs"].create_queue(QueueName=names.import_batches_queue)["QueueUrl"]
+    exports_url = clients["sqs"].create_queue(QueueName=names.export_jobs_queue)["QueueUrl"]
     return Resources(
         names=names,
         region=region,
@@ -115,6 +123,8 @@ def create_resources(
         cursor_secret_arn=secret_arn,
         stream_arn=stream_arns[PRODUCTS.role],
         event_log_stream_arn=stream_arns[EVENT_LOG.role],
+        import_batches_queue_url=batches_url,
+        export_jobs_queue_url=exports_url,
     )
 
 
@@ -126,6 +136,9 @@ def function_environment(resources: Resources, images_base_url: str = "") -> dic
         "VIEWS_TABLE_NAME": names.views_table,
         "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
         "EVENT_LOG_TABLE_NAME": names.events_table,
+        "JOBS_TABLE_NAME": names.jobs_table,
+        "IMPORT_BATCHES_QUEUE_URL": resources.import_batches_queue_url,
+        "EXPORT_JOBS_QUEUE_URL": resources.export_jobs_queue_url,
         "IMAGES_BUCKET_NAME": names.images_bucket,
         "INVENTORY_TOPIC_ARN": resources.topic_arn,
         "CURSOR_SECRET_ARN": resources.cursor_secret_arn,
@@ -141,6 +154,7 @@ def function_environment(resources: Resources, images_base_url: str = "") -> dic
 PROJECTOR_FAILURES_QUEUE = "catalog-projector-failures"
 PUBLISHER_FAILURES_QUEUE = "catalog-event-publisher-failures"
 IMAGE_UPLOADS_QUEUE = "catalog-local-image-uploads"
+IMPORT_UPLOADS_QUEUE = "catalog-local-import-uploads"
 CONSOLE_QUEUE = "catalog-local-console"
 
 
@@ -151,6 +165,7 @@ class LocalQueues:
     projector_failures: str
     publisher_failures: str
     image_uploads: str
+    import_uploads: str
     console: str
 
 
@@ -189,7 +204,13 @@ def create_local_queues(resources: Resources, endpoint_url: str | None = None) -
     sns = boto3.client("sns", region_name=resources.region, endpoint_url=endpoint_url)
     urls = {
         name: sqs.create_queue(QueueName=name)["QueueUrl"]
-        for name in (PROJECTOR_FAILURES_QUEUE, PUBLISHER_FAILURES_QUEUE, IMAGE_UPLOADS_QUEUE, CONSOLE_QUEUE)
+        for name in (
+            PROJECTOR_FAILURES_QUEUE,
+            PUBLISHER_FAILURES_QUEUE,
+            IMAGE_UPLOADS_QUEUE,
+            IMPORT_UPLOADS_QUEUE,
+            CONSOLE_QUEUE,
+        )
     }
     s3.put_bucket_notification_configuration(
         Bucket=resources.names.images_bucket,
@@ -199,7 +220,12 @@ def create_local_queues(resources: Resources, endpoint_url: str | None = None) -
                     "QueueArn": queue_arn(sqs, urls[IMAGE_UPLOADS_QUEUE]),
                     "Events": ["s3:ObjectCreated:*"],
                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
-                }
+                },
+                {
+                    "QueueArn": queue_arn(sqs, urls[IMPORT_UPLOADS_QUEUE]),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": IMPORT_PREFIX}]}},
+                },
             ]
         },
     )
@@ -208,5 +234,6 @@ def create_local_queues(resources: Resources, endpoint_url: str | None = None) -
         projector_failures=urls[PROJECTOR_FAILURES_QUEUE],
         publisher_failures=urls[PUBLISHER_FAILURES_QUEUE],
         image_uploads=urls[IMAGE_UPLOADS_QUEUE],
+        import_uploads=urls[IMPORT_UPLOADS_QUEUE],
         console=urls[CONSOLE_QUEUE],
     )

@@ -17,6 +17,7 @@ Ctrl-C or SIGTERM stops the server, the pollers and moto, and the process exits 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import logging
@@ -471,8 +472,11 @@ class LocalRuntime:
             describe_event,
             event_filter,
             s3_notification_handler,
+            sqs_event_handler,
         )
+        from local.resources import queue_arn
         from local.streams import StreamReader, streams_client
+        from shared.models.jobs import WORK_QUEUE_MAX_RECEIVES
 
         sqs = boto3.client("sqs", region_name=REGION, endpoint_url=aws_endpoint)
         shards = streams_client(REGION, aws_endpoint).describe_stream(StreamArn=resources.stream_arn)
@@ -516,13 +520,43 @@ class LocalRuntime:
             s3_notification_handler(lambda event: host.invoke("image-registration", event)),
             name="image-uploads",
         )
+        # Bulk jobs: the upload's S3 event starts an import; its batches and export jobs are SQS
+        # messages that the same functions consume as their event source mappings deliver them.
+        import_uploads_poller = QueuePoller(
+            sqs,
+            queues.import_uploads,
+            s3_notification_handler(lambda event: host.invoke("import-start", event)),
+            name="import-uploads",
+        )
+        bulk_pollers = [
+            QueuePoller(
+                sqs,
+                url,
+                sqs_event_handler(functools.partial(host.invoke, key), queue_arn(sqs, url), REGION),
+                name=key,
+                max_receives=WORK_QUEUE_MAX_RECEIVES,
+                batch_size=1,  # the stack's event source mappings take one message per invocation
+            )
+            for key, url in (
+                ("import-batch", resources.import_batches_queue_url),
+                ("export-job", resources.export_jobs_queue_url),
+            )
+        ]
         console_poller = QueuePoller(
             sqs,
             queues.console,
             lambda body: self.console.line(describe_event(body)),
             name="console-subscriber",
         )
-        self._pollers = [stream_poller, publisher_poller, sweeper, uploads_poller, console_poller]
+        self._pollers = [
+            stream_poller,
+            publisher_poller,
+            sweeper,
+            uploads_poller,
+            import_uploads_poller,
+            *bulk_pollers,
+            console_poller,
+        ]
         for poller in self._pollers:
             poller.start()
         self._check()

@@ -73,6 +73,51 @@ class ImageRegistrationConfig(FunctionConfig):
     images_bucket_name: str
 
 
+class AdminBulkConfig(AdminApiConfig):
+    """`commands.bulk`: import uploads, import status, export requests and downloads."""
+
+    jobs_table_name: TableName
+    images_bucket_name: str
+    export_jobs_queue_url: str
+    upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    bulk_file_url_ttl_seconds: Annotated[int, Field(ge=60, le=43200)] = 3600
+
+
+class ImportStartConfig(FunctionConfig):
+    """`commands.imports.start`: checks an uploaded import file and fans its batches out."""
+
+    jobs_table_name: TableName
+    images_bucket_name: str
+    import_batches_queue_url: str
+
+
+class ImportBatchConfig(FunctionConfig):
+    """`commands.imports.batch`: applies one batch of rows to the write model."""
+
+    jobs_table_name: TableName
+    products_table_name: TableName
+    images_bucket_name: str
+
+
+class ExportJobConfig(FunctionConfig):
+    """`commands.exports.job`: writes the catalog to a file."""
+
+    jobs_table_name: TableName
+    products_table_name: TableName
+    images_bucket_name: str
+
+
+class AdminListingConfig(FunctionConfig):
+    """`queries.admin_products`: the admin listing, read from the read views only."""
+
+    views_table_name: TableName
+    images_bucket_name: str
+    admin_allowed_origins: tuple[str, ...] = ()
+    admin_image_url_ttl_seconds: Seconds = 900
+
+    _origins = field_validator("admin_allowed_origins", mode="before")(_split_origins)
+
+
 class PublicApiConfig(FunctionConfig):
     """`queries.*`: the public catalog, read from the read views only."""
 

@@ -13,15 +13,21 @@ from typing import Literal
 from pydantic import BaseModel
 
 from shared.config import (
+    AdminBulkConfig,
     AdminImagesConfig,
     AdminInventoryConfig,
+    AdminListingConfig,
     AdminProductsConfig,
     EventPublisherConfig,
+    ExportJobConfig,
     FunctionConfig,
     ImageRegistrationConfig,
+    ImportBatchConfig,
+    ImportStartConfig,
     ProjectorConfig,
     PublicApiConfig,
 )
+from shared.models.jobs import ExportRequest, ImportRequest
 from shared.models.product import (
     CreateProductRequest,
     ImageUploadRequest,
@@ -31,7 +37,7 @@ from shared.models.product import (
 )
 
 Api = Literal["admin", "public"]
-Trigger = Literal["api", "stream", "s3"]
+Trigger = Literal["api", "stream", "s3", "sqs"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,43 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         api="admin",
     ),
     FunctionSpec(
+        "admin-listing",
+        "queries.admin_products.handler.handler",
+        "api",
+        "Admin API: browse and filter the catalog from the read views",
+        config=AdminListingConfig,
+        api="admin",
+    ),
+    FunctionSpec(
+        "admin-bulk",
+        "commands.bulk.handler.handler",
+        "api",
+        "Admin API: bulk imports (presigned upload, status) and exports (request, download)",
+        config=AdminBulkConfig,
+        api="admin",
+    ),
+    FunctionSpec(
+        "import-start",
+        "commands.imports.start.handler",
+        "s3",
+        "Checks an uploaded import file and fans its batches out (S3 ObjectCreated on imports/)",
+        config=ImportStartConfig,
+    ),
+    FunctionSpec(
+        "import-batch",
+        "commands.imports.batch.handler",
+        "sqs",
+        "Applies one batch of import rows to the write model (SQS, bounded concurrency)",
+        config=ImportBatchConfig,
+    ),
+    FunctionSpec(
+        "export-job",
+        "commands.exports.job.handler",
+        "sqs",
+        "Writes the catalog to an export file (SQS)",
+        config=ExportJobConfig,
+    ),
+    FunctionSpec(
         "image-registration",
         "commands.image_registration.handler.handler",
         "s3",
@@ -133,6 +176,7 @@ MERGE_PATCH = ("application/merge-patch+json", "application/json")
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/admin/products", "admin-products", CreateProductRequest),
+    Route("GET", "/admin/products", "admin-listing"),
     Route("GET", "/admin/products/{id}", "admin-products"),
     Route("PUT", "/admin/products/{id}", "admin-products", ReplaceProductRequest),
     Route("PATCH", "/admin/products/{id}", "admin-products", PatchProductRequest, MERGE_PATCH),
@@ -141,6 +185,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/admin/products/{id}/inventory", "admin-inventory", InventoryAdjustmentRequest),
     Route("POST", "/admin/products/{id}/images", "admin-images", ImageUploadRequest),
     Route("DELETE", "/admin/products/{id}/images/{image_id}", "admin-images"),
+    Route("POST", "/admin/imports", "admin-bulk", ImportRequest),
+    Route("GET", "/admin/imports/{id}", "admin-bulk"),
+    Route("POST", "/admin/exports", "admin-bulk", ExportRequest),
+    Route("GET", "/admin/exports/{id}", "admin-bulk"),
     Route("GET", "/products", "public-products"),
     Route("GET", "/products/{id}", "public-products"),
     Route("GET", "/categories", "public-categories"),

@@ -39,11 +39,22 @@ SKU_KEY_PREFIX = "SKU#"
 # Read views, written only by the projector and read only by the queries.
 CATEGORY_LISTING_INDEX = IndexSchema(name="category-listing", partition_key="gsi1pk", sort_key="gsi1sk")
 CATALOG_LISTING_INDEX = IndexSchema(name="catalog-listing", partition_key="gsi2pk", sort_key="gsi2sk")
+# The admin listing: every live product (active and draft), newest change first. All four share
+# the sort key ``<updated_at>#<id>``; each partitions by one filter so that filter is a key
+# condition (see shared/data/admin_listing.py for which filter combination reads which index).
+ADMIN_SORT_KEY = "admin_sk"
+ADMIN_ALL_INDEX = IndexSchema(name="admin-all", partition_key="admin_all", sort_key=ADMIN_SORT_KEY)
+ADMIN_CATEGORY_INDEX = IndexSchema(
+    name="admin-category", partition_key="admin_category", sort_key=ADMIN_SORT_KEY
+)
+ADMIN_STOCK_INDEX = IndexSchema(name="admin-stock", partition_key="admin_stock", sort_key=ADMIN_SORT_KEY)
+ADMIN_STATUS_INDEX = IndexSchema(name="admin-status", partition_key="admin_status", sort_key=ADMIN_SORT_KEY)
+ADMIN_INDEXES = (ADMIN_CATEGORY_INDEX, ADMIN_STOCK_INDEX, ADMIN_STATUS_INDEX, ADMIN_ALL_INDEX)
 VIEWS = TableSchema(
     role="views",
     partition_key="pk",
     sort_key="sk",
-    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX),
+    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX, *ADMIN_INDEXES),
 )
 
 # Powertools idempotency records; DynamoDB's TTL removes them after the 24 h window.
@@ -69,13 +80,19 @@ EVENT_LOG = TableSchema(
 # MODIFY); the stack's mapping and the local poller both use it.
 NEW_LOG_ITEMS_FILTER = {"eventName": ["INSERT"]}
 
-ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY, EVENT_LOG)
 
 # The event-source filter pattern of the projector's stream mapping: only product items reach the
 # projector, SKU guards do not (the stack's mapping and the local poller both use it).
 PRODUCT_RECORDS_FILTER = {
     "dynamodb": {"Keys": {PRODUCTS.partition_key: {"S": [{"prefix": PRODUCT_KEY_PREFIX}]}}}
 }
+# Bulk jobs: per import or export one job item (sk = JOB) holding its state and counts, plus
+# one marker per finished import batch (sk = BATCH#<n>), so a redelivered batch is counted once.
+JOBS = TableSchema(role="jobs", partition_key="pk", sort_key="sk")
+IMPORT_KEY_PREFIX = "IMPORT#"
+EXPORT_KEY_PREFIX = "EXPORT#"
+
+ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY, EVENT_LOG, JOBS)
 
 
 def product_key(product_id: str) -> str:
@@ -92,6 +109,41 @@ def sku_key(sku: str) -> str:
 # bytes and moves them to images/, the only prefix CloudFront serves.
 UPLOAD_PREFIX = "uploads/"
 IMAGE_PREFIX = "images/"
+
+
+# Bulk files live in the same private bucket under their own prefixes (never served by the CDN):
+# an upload to imports/<id>/source starts import <id>; its errors file and exports sit beside it.
+IMPORT_PREFIX = "imports/"
+EXPORT_PREFIX = "exports/"
+IMPORT_SOURCE_NAME = "source"
+
+
+def import_source_key(import_id: str) -> str:
+    """Where the presigned POST lets an admin put the file of import ``import_id``."""
+    return f"{IMPORT_PREFIX}{import_id}/{IMPORT_SOURCE_NAME}"
+
+
+def import_id_of(key: str) -> str | None:
+    """The import an uploaded key belongs to, or ``None`` for any other key."""
+    parts = key.split("/")
+    if len(parts) == 3 and f"{parts[0]}/" == IMPORT_PREFIX and parts[2] == IMPORT_SOURCE_NAME and parts[1]:
+        return parts[1]
+    return None
+
+
+def import_errors_part_key(import_id: str, batch: int) -> str:
+    """The errors of one batch of an import, merged into :func:`import_errors_key` at the end."""
+    return f"{IMPORT_PREFIX}{import_id}/errors/{batch:06d}.jsonl"
+
+
+def import_errors_key(import_id: str) -> str:
+    """The errors file of an import (JSONL, one failed row a line, in file order)."""
+    return f"{IMPORT_PREFIX}{import_id}/errors.jsonl"
+
+
+def export_key(export_id: str, extension: str) -> str:
+    """Where export ``export_id`` is written."""
+    return f"{EXPORT_PREFIX}{export_id}/catalog.{extension}"
 
 
 def upload_key(product_id: str, image_id: str) -> str:

@@ -14,7 +14,8 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from cdk.config import StackConfig
-from cdk.constructs.data import CatalogData
+from cdk.constructs.bulk_jobs import CatalogBulkJobs
+from cdk.constructs.data import CatalogData, index_arns
 from cdk.constructs.function import CatalogFunction, FunctionDefaults, SettingValue
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.rest_api import (
@@ -29,7 +30,7 @@ from cdk.constructs.rest_api import (
 from cdk.nag import acknowledge
 from shared.http import ADMIN_GROUP
 from shared.routes import ROUTES, function
-from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
+from shared.tables import ADMIN_INDEXES, EXPORT_PREFIX, IMAGE_PREFIX, IMPORT_PREFIX, UPLOAD_PREFIX
 
 ADMIN_ROUTES = tuple(route for route in ROUTES if route.path.startswith("/admin"))
 # The headers the admin console sends (see shared.http.admin_resolver, which answers real requests).
@@ -48,6 +49,7 @@ class AdminApi(Construct):
         config: StackConfig,
         data: CatalogData,
         images: CatalogImages,
+        bulk: CatalogBulkJobs,
         defaults: FunctionDefaults,
         api_logging: ApiGatewayLogging,
     ) -> None:
@@ -55,7 +57,7 @@ class AdminApi(Construct):
         self._config = config
         self.user_pool = self._build_user_pool()
         self.user_pool_client = self._build_user_pool_client()
-        self.functions = self._build_functions(data, images, defaults)
+        self.functions = self._build_functions(data, images, bulk, defaults)
         self.api = self._build_api(api_logging)
 
     def _build_user_pool(self) -> cognito.UserPool:
@@ -109,7 +111,7 @@ class AdminApi(Construct):
         )
 
     def _build_functions(
-        self, data: CatalogData, images: CatalogImages, defaults: FunctionDefaults
+        self, data: CatalogData, images: CatalogImages, bulk: CatalogBulkJobs, defaults: FunctionDefaults
     ) -> dict[str, CatalogFunction]:
         settings: dict[str, SettingValue] = {
             "products_table_name": data.products.table_name,
@@ -120,6 +122,9 @@ class AdminApi(Construct):
             "admin_image_url_ttl_seconds": self._config.admin_image_url_ttl_seconds,
             "upload_url_ttl_seconds": self._config.upload_url_ttl_seconds,
             "event_log_table_name": data.event_log.table_name,
+            "views_table_name": data.views.table_name,
+            "jobs_table_name": data.jobs.table_name,
+            "export_jobs_queue_url": bulk.export_queue.queue_url,
         }
         functions = {
             key: CatalogFunction(
@@ -130,9 +135,10 @@ class AdminApi(Construct):
                 settings=settings,
                 timeout=Duration.seconds(10),
             )
-            for key in ("admin-products", "admin-inventory", "admin-images")
+            for key in ("admin-products", "admin-inventory", "admin-images", "admin-listing", "admin-bulk")
         }
-        for command in functions.values():
+        commands = ("admin-products", "admin-inventory", "admin-images", "admin-bulk")
+        for command in (functions[key] for key in commands):
             command.grant(
                 "UseIdempotencyRecords", actions=_IDEMPOTENCY_ACTIONS, resources=[data.idempotency.table_arn]
             )
@@ -173,16 +179,46 @@ class AdminApi(Construct):
             "RemoveImages", actions=["s3:DeleteObject"], resources=[images.objects_arn(IMAGE_PREFIX)]
         )
 
+        listing = functions["admin-listing"]
+        # A query function: it pages the admin indexes of the read views and nothing else.
+        listing.grant(
+            "PageAdminListing", actions=["dynamodb:Query"], resources=index_arns(data.views, ADMIN_INDEXES)
+        )
+        listing.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        # Listed products show presigned GETs of their images, signed with this role.
+        listing.grant("PresignImages", actions=["s3:GetObject"], resources=[images.objects_arn(IMAGE_PREFIX)])
+
+        bulk_api = functions["admin-bulk"]
+        bulk_api.grant(
+            "CreateAndReadJobs",
+            actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+            resources=[data.jobs.table_arn],
+        )
+        # Presigned POSTs of import files and presigned GETs of errors files and exports are
+        # signed with this role, so the role must be allowed those object operations.
+        bulk_api.grant(
+            "PresignImportFiles",
+            actions=["s3:PutObject", "s3:GetObject"],
+            resources=[images.objects_arn(IMPORT_PREFIX)],
+        )
+        bulk_api.grant(
+            "PresignExports", actions=["s3:GetObject"], resources=[images.objects_arn(EXPORT_PREFIX)]
+        )
+        bulk_api.grant("QueueExports", actions=["sqs:SendMessage"], resources=[bulk.export_queue.queue_arn])
+
         for command, prefix in (
             (products, IMAGE_PREFIX),
+            (listing, IMAGE_PREFIX),
+            (bulk_api, IMPORT_PREFIX),
+            (bulk_api, EXPORT_PREFIX),
             (image_commands, UPLOAD_PREFIX),
             (image_commands, IMAGE_PREFIX),
         ):
             acknowledge(
                 command.role,
                 "AwsSolutions-IAM5",
-                "Object-level S3 actions are scoped to the one key prefix this function works on; image keys "
-                "are generated per upload, so no narrower static resource exists.",
+                "Object-level S3 actions are scoped to one key prefix this function works on; object keys "
+                "are generated per upload or job, so no narrower static resource exists.",
                 finding=images.nag_objects_finding(prefix),
             )
         return functions

@@ -1,12 +1,14 @@
 """The catalog's DynamoDB tables, built from the key schemas in :mod:`shared.tables`.
 
 All four tables share one customer-managed key with rotation: the write model (with its stream),
-the read views, the idempotency records and the event log (with its stream). Point-in-time
-recovery is on everywhere; production retains tables and key when the stack goes away, other
-stages may be torn down.
+the read views, the idempotency records, the event log (with its stream) and the bulk jobs.
+Point-in-time recovery is on everywhere; production retains tables and key when the stack goes
+away, other stages may be torn down.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -14,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cdk.config import StackConfig
-from shared.tables import EVENT_LOG, IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
+from shared.tables import EVENT_LOG, IDEMPOTENCY, JOBS, PRODUCTS, VIEWS, IndexSchema, TableSchema
 
 _STREAM_VIEW_TYPES = {
     "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
@@ -25,7 +27,7 @@ _STREAM_VIEW_TYPES = {
 
 
 class CatalogData(Construct):
-    """Products (write model), views (read model), idempotency and event-log tables under one CMK."""
+    """Products (write model), views (read model), idempotency, event-log and jobs tables under one CMK."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
@@ -43,6 +45,7 @@ class CatalogData(Construct):
         self.views = self._build_table("ViewsTable", VIEWS, removal)
         self.idempotency = self._build_table("IdempotencyTable", IDEMPOTENCY, removal)
         self.event_log = self._build_table("EventLogTable", EVENT_LOG, removal)
+        self.jobs = self._build_table("JobsTable", JOBS, removal)
 
     def _build_table(self, construct_id: str, schema: TableSchema, removal: RemovalPolicy) -> dynamodb.Table:
         table = dynamodb.Table(
@@ -77,6 +80,6 @@ class CatalogData(Construct):
         return table
 
 
-def index_arns(table: dynamodb.ITable, schema: TableSchema) -> list[str]:
-    """ARNs of ``table``'s indexes, named one by one (no ``index/*`` wildcard in grants)."""
-    return [f"{table.table_arn}/index/{index.name}" for index in schema.indexes]
+def index_arns(table: dynamodb.ITable, indexes: Iterable[IndexSchema]) -> list[str]:
+    """ARNs of the named ``indexes`` of ``table``, one by one (no ``index/*`` wildcard in grants)."""
+    return [f"{table.table_arn}/index/{index.name}" for index in indexes]

@@ -9,8 +9,13 @@ from constructs import Construct
 from cdk.nag import acknowledge
 
 
-def build_failure_queue(scope: Construct, construct_id: str, *, consumer: str, replay: str) -> sqs.Queue:
+def build_failure_queue(
+    scope: Construct, construct_id: str, *, consumer: str, replay: str, redrive_target: bool = False
+) -> sqs.Queue:
     """A queue that keeps failed deliveries of ``consumer`` for 14 days.
+
+    ``redrive_target``: another queue's redrive policy points here, which cdk-nag recognises as a
+    dead-letter queue by itself (an acknowledgement would be stale).
 
     SSE-SQS rather than a customer-managed key: failure records name locations (shard and
     sequence numbers, object keys), never product data, and a key would only add grants.
@@ -22,6 +27,8 @@ def build_failure_queue(scope: Construct, construct_id: str, *, consumer: str, r
         enforce_ssl=True,
         retention_period=Duration.days(14),
     )
+    if redrive_target:
+        return queue
     acknowledge(
         queue,
         "AwsSolutions-SQS3",

@@ -26,8 +26,8 @@ from shared.routes import function
 from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
 
 # S3 retries are not ours to tune; Lambda retries the async event twice, then parks it.
-_ASYNC_RETRY_ATTEMPTS = 2
-_ASYNC_MAX_EVENT_AGE = Duration.hours(6)
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 
 
 class CatalogImages(Construct):
@@ -54,17 +54,9 @@ class CatalogImages(Construct):
             replay="its messages are replayed by hand",
         )
         self.registration = self._build_registration_function(data, defaults)
-        permission = lambda_.CfnPermission(
-            self,
-            "AllowS3ToInvokeRegistration",
-            action="lambda:InvokeFunction",
-            function_name=self.registration.function.function_arn,
-            principal="s3.amazonaws.com",
-            source_account=Aws.ACCOUNT_ID,
-            source_arn=self.bucket_arn,
-        )
         self.bucket = self._build_bucket(access_logs)
-        self._notify_registration_on_upload(permission)
+        self._notifications: list[s3.CfnBucket.LambdaConfigurationProperty] = []
+        self.notify_on_created(UPLOAD_PREFIX, self.registration.function, "AllowS3ToInvokeRegistration")
 
     def objects_arn(self, prefix: str) -> str:
         """ARN pattern of the objects under ``prefix`` (e.g. ``uploads/``)."""
@@ -128,21 +120,36 @@ class CatalogImages(Construct):
             removal_policy=self._config.removal_policy,
         )
 
-    def _notify_registration_on_upload(self, permission: lambda_.CfnPermission) -> None:
+    def notify_on_created(self, prefix: str, target: lambda_.IFunction, permission_id: str) -> None:
+        """Report ``ObjectCreated`` under ``prefix`` straight to ``target`` (a bucket notification).
+
+        The permission names the bucket by its fixed ARN, not the bucket resource, which keeps
+        the bucket -> function -> permission -> bucket cycle away (see the module docstring).
+        """
+        permission = lambda_.CfnPermission(
+            self,
+            permission_id,
+            action="lambda:InvokeFunction",
+            function_name=target.function_arn,
+            principal="s3.amazonaws.com",
+            source_account=Aws.ACCOUNT_ID,
+            source_arn=self.bucket_arn,
+        )
+        self._notifications.append(
+            s3.CfnBucket.LambdaConfigurationProperty(
+                event="s3:ObjectCreated:*",
+                function=target.function_arn,
+                filter=s3.CfnBucket.NotificationFilterProperty(
+                    s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                        rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=prefix)]
+                    )
+                ),
+            )
+        )
         cfn_bucket = self.bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)
         cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-            lambda_configurations=[
-                s3.CfnBucket.LambdaConfigurationProperty(
-                    event="s3:ObjectCreated:*",
-                    function=self.registration.function.function_arn,
-                    filter=s3.CfnBucket.NotificationFilterProperty(
-                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
-                            rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=UPLOAD_PREFIX)]
-                        )
-                    ),
-                )
-            ]
+            lambda_configurations=list(self._notifications)
         )
         # S3 test-invokes the destination when the configuration is written.
         cfn_bucket.add_resource_dependency(permission)
@@ -184,8 +191,8 @@ class CatalogImages(Construct):
             "RegistrationAsyncInvoke",
             function_name=registration.function.function_name,
             qualifier="$LATEST",
-            maximum_retry_attempts=_ASYNC_RETRY_ATTEMPTS,
-            maximum_event_age_in_seconds=int(_ASYNC_MAX_EVENT_AGE.to_seconds()),
+            maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=int(ASYNC_MAX_EVENT_AGE.to_seconds()),
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
                     destination=self.registration_failures.queue_arn

@@ -2,7 +2,8 @@
 
 Alarms go to an encrypted alarm topic (and to the alert e-mail when one is configured):
 5xx on both APIs, errors and throttles of every function, the projector's iterator age (the
-projection lag) and the depth of every dead-letter / on-failure queue.
+projection lag), the depth of every dead-letter / on-failure queue (a failed bulk job among them)
+and the age of the bulk jobs' waiting work (a stuck job).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Monitoring(Construct):
         projector: lambda_.IFunction,
         queues: Mapping[str, sqs.IQueue],
         oldest_unpublished_age: cloudwatch.IMetric,
+        work_queues: Mapping[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -91,7 +93,66 @@ class Monitoring(Construct):
                 threshold=1,
                 description=f"Records were parked in {name}; inspect and replay them",
             )
+        for name, queue in work_queues.items():
+            # A job's messages wait only while the workers are busy; an old one means a stuck job.
+            self._alarm(
+                f"{name}-stuck",
+                queue.metric_approximate_age_of_oldest_message(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=config.bulk.stuck_job_alarm_minutes * 60,
+                evaluation_periods=3,
+                description=f"Work in {name} has waited over {config.bulk.stuck_job_alarm_minutes} minutes: "
+                "a bulk job is stuck (consumers failing, throttled or disabled)",
+            )
         self.dashboard = self._build_dashboard(apis, functions, projector, queues)
+        self._add_bulk_job_widgets(work_queues)
+
+    def _add_bulk_job_widgets(self, work_queues: Mapping[str, sqs.IQueue]) -> None:
+        namespace = self._config.metrics_namespace
+        service = {"service": self._config.service_name}
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Bulk jobs: waiting work and its age (s)",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(
+                        period=Duration.minutes(1), statistic="Maximum", label=f"{name} waiting"
+                    )
+                    for name, queue in work_queues.items()
+                ],
+                right=[
+                    queue.metric_approximate_age_of_oldest_message(
+                        period=Duration.minutes(1), statistic="Maximum", label=f"{name} oldest"
+                    )
+                    for name, queue in work_queues.items()
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Bulk jobs: rows and files",
+                left=[
+                    cloudwatch.Metric(
+                        namespace=namespace,
+                        metric_name=name,
+                        dimensions_map=service,
+                        period=_PERIOD,
+                        statistic="Sum",
+                    )
+                    for name in ("ImportRowsApplied", "ImportRowsFailed")
+                ],
+                right=[
+                    cloudwatch.Metric(
+                        namespace=namespace,
+                        metric_name=name,
+                        dimensions_map=service,
+                        period=_PERIOD,
+                        statistic="Sum",
+                    )
+                    for name in ("ImportsStarted", "ImportsRejected", "ExportsFinished")
+                ],
+                width=12,
+            ),
+        )
 
     def _build_alarm_topic(self) -> sns.Topic:
         key = kms.Key(

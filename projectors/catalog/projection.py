@@ -146,9 +146,14 @@ def view_of(product: Product, images_base_url: str) -> ProductView:
             state=ViewState.ACTIVE,
             category=product.category,
             public=public_view(product, images_base_url),
+            admin=product,
         )
     return ProductView(
-        product_id=product.id, version=product.version, state=ViewState.DRAFT, category=product.category
+        product_id=product.id,
+        version=product.version,
+        state=ViewState.DRAFT,
+        category=product.category,
+        admin=product,
     )
 
 
@@ -171,9 +176,10 @@ def plan_transition(current: ProductView | None, target: ProductView) -> ViewTra
 
     A target at or below the stored version is a duplicate or an older record: applying it would
     resurrect or roll back the product, so it is skipped. Counts change by the difference in
-    visibility: leaving a category's listing is -1 there, joining one is +1.
+    visibility: leaving a category's listing is -1 there, joining one is +1. The one same-version
+    write allowed fills in the admin listing of a view stored before it existed (a rebuild).
     """
-    if current is not None and current.version >= target.version:
+    if current is not None and current.version >= target.version and not _backfills_admin(current, target):
         return None
     deltas: Counter[str] = Counter()
     if current is not None and current.visible and current.category is not None:
@@ -185,6 +191,10 @@ def plan_transition(current: ProductView | None, target: ProductView) -> ViewTra
         expected_version=None if current is None else current.version,
         count_deltas={category: delta for category, delta in deltas.items() if delta != 0},
     )
+
+
+def _backfills_admin(current: ProductView, target: ProductView) -> bool:
+    return current.version == target.version and current.admin is None and target.admin is not None
 
 
 def event_id(stream_event_id: str, event_type: EventType) -> str:

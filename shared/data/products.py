@@ -313,3 +313,77 @@ class DynamoProductStore:
             ):
                 raise SkuTaken() from error
             raise WriteConflict() from error
+
+
+# DynamoDB's limits: keys per BatchGetItem, actions per TransactWriteItems.
+BATCH_GET_LIMIT = 100
+TRANSACTION_LIMIT = 100
+
+
+class BulkProductStore(DynamoProductStore):
+    """Many products at once, for imports and exports: batch reads, transactional batch writes."""
+
+    def get_by_skus(self, skus: list[str]) -> dict[str, Product]:
+        """The current products holding ``skus`` (strongly consistent), by SKU; unknown SKUs absent.
+
+        Two BatchGetItem rounds per 100 SKUs: the guards name the ids, then the products.
+        """
+        guards = self._batch_get([{"pk": {"S": sku_key(sku)}} for sku in dict.fromkeys(skus)])
+        ids = [str(guard["product_id"]["S"]) for guard in guards]
+        products = self._batch_get([{"pk": {"S": product_key(product_id)}} for product_id in ids])
+        found = (product_from_item(item) for item in products)
+        return {product.sku: product for product in found}
+
+    def write_many(self, creates: list[Product], updates: list[tuple[Product, Product]]) -> None:
+        """Create new products (with their SKU guards) and replace others, in one transaction.
+
+        ``updates`` pairs each new version with the version it replaces; the SKU of an update never
+        changes (imports are keyed by SKU), so no guard moves. At most 100 actions.
+
+        Raises
+        ------
+        WriteConflict
+            When any product changed, or any SKU was taken, since it was read; nothing is written.
+        """
+        actions = [
+            action
+            for product in creates
+            for action in (
+                self._put(_product_item(product), "attribute_not_exists(pk)"),
+                self._put(_sku_guard(product), "attribute_not_exists(pk)"),
+            )
+        ]
+        actions += [self._put(_product_item(new), "version = :expected", old.version) for new, old in updates]
+        if not actions:
+            return
+        if len(actions) > TRANSACTION_LIMIT:
+            raise ValueError(f"{len(actions)} actions exceed one transaction ({TRANSACTION_LIMIT})")
+        self._transact(actions)
+
+    def scan_products(self) -> Iterator[Product]:
+        """Every product (strongly consistent scan, page by page): for exports."""
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "ConsistentRead": True,
+            "FilterExpression": "entity = :entity",
+            "ExpressionAttributeValues": {":entity": {"S": PRODUCT_ENTITY}},
+        }
+        while True:
+            response = self._client.scan(**arguments)
+            for item in response["Items"]:
+                yield product_from_item(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
+            }
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                items += response.get("Responses", {}).get(self._table, [])
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return items

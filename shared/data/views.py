@@ -6,7 +6,9 @@ table holds three kinds of item:
 ``pk=PRODUCT#<id>, sk=VIEW``
     The product's view state at a write-model version: ``active`` (carries the public document
     and the sparse listing keys), ``draft`` or ``deleted`` (a tombstone). Hidden states keep the
-    version, so an older stream record can never bring a product back.
+    version, so an older stream record can never bring a product back. Live states (active and
+    draft) also carry the admin document and the admin listing keys
+    (:mod:`shared.data.admin_listing`).
 ``pk=CATEGORIES, sk=<category>``
     The exact number of active products in a category (``product_count``).
 
@@ -24,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shared.data.admin_listing import ADMIN_DOCUMENT, admin_listing_keys
 from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
 from shared.data.event_log import EventLogTable
 from shared.models.events import CatalogEventBase
-from shared.models.product import PublicProduct
+from shared.models.product import Product, PublicProduct
 from shared.tables import CATALOG_LISTING_INDEX, CATEGORY_LISTING_INDEX, product_key
 
 if TYPE_CHECKING:
@@ -55,7 +58,9 @@ class ViewState(StrEnum):
 class ProductView:
     """A product's view state at one write-model version.
 
-    ``public`` is set exactly when ``state`` is ``active``; ``category`` is absent on tombstones.
+    ``public`` is set exactly when ``state`` is ``active``; ``category`` is absent on tombstones;
+    ``admin`` (the product as admins list it) is set on live states, and absent on views written
+    before the admin listing existed until a rebuild or the next write fills it in.
     """
 
     product_id: str
@@ -63,6 +68,7 @@ class ProductView:
     state: ViewState
     category: str | None = None
     public: PublicProduct | None = None
+    admin: Product | None = None
 
     @property
     def visible(self) -> bool:
@@ -112,6 +118,11 @@ def _public_document(public: PublicProduct) -> dict[str, Any]:
     return {**public.model_dump(mode="json", exclude={"price"}), "price": public.price}
 
 
+def _admin_document(product: Product) -> dict[str, Any]:
+    # The change record is write-model bookkeeping, not part of what admins list.
+    return {**product.model_dump(mode="json", exclude={"price", "last_change"}), "price": product.price}
+
+
 def view_item(view: ProductView) -> dict[str, Any]:
     """The plain (not yet attribute-value) item that stores ``view``; listing keys only if visible."""
     item: dict[str, Any] = {
@@ -135,6 +146,8 @@ def view_item(view: ProductView) -> dict[str, Any]:
                 CATALOG_LISTING_INDEX.sort_key: view.product_id,
             }
         )
+    if view.admin is not None and view.state is not ViewState.DELETED:
+        item.update({ADMIN_DOCUMENT: _admin_document(view.admin), **admin_listing_keys(view.admin)})
     return item
 
 
@@ -142,12 +155,14 @@ def view_from_item(item: Mapping[str, Any]) -> ProductView:
     """Parse a stored view item (plain values, as :func:`from_attribute_values` returns them)."""
     state = ViewState(item["state"])
     public = PublicProduct.model_validate(item["public"]) if state is ViewState.ACTIVE else None
+    admin = Product.model_validate(item[ADMIN_DOCUMENT]) if ADMIN_DOCUMENT in item else None
     return ProductView(
         product_id=str(item["product_id"]),
         version=int(item["version"]),
         state=state,
         category=item.get("category"),
         public=public,
+        admin=admin,
     )
 
 

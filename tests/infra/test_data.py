@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.tables import EVENT_LOG, IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
+from shared.tables import EVENT_LOG, IDEMPOTENCY, JOBS, PRODUCTS, VIEWS, TableSchema
 from tests.infra.support import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -19,6 +19,7 @@ def _tables(synth: Synthesized) -> dict[str, tuple[TableSchema, str]]:
         "views": (VIEWS, synth.logical_id(data.views)),
         "idempotency": (IDEMPOTENCY, synth.logical_id(data.idempotency)),
         "events": (EVENT_LOG, synth.logical_id(data.event_log)),
+        "jobs": (JOBS, synth.logical_id(data.jobs)),
     }
 
 
@@ -35,7 +36,7 @@ def test_there_are_exactly_the_tables_of_shared_tables(synthesized: Synthesized)
     }
 
 
-@pytest.mark.parametrize("role", ["products", "views", "idempotency", "events"])
+@pytest.mark.parametrize("role", ["products", "views", "idempotency", "events", "jobs"])
 def test_table_keys_and_indexes_are_the_shared_schemas(synthesized: Synthesized, role: str) -> None:
     schema, logical_id = _tables(synthesized)[role]
     table = synthesized.resources[logical_id]["Properties"]
@@ -77,6 +78,7 @@ def test_the_products_table_streams_both_images_and_the_event_log_new_items(synt
         "views": None,
         "idempotency": None,
         "events": {"StreamViewType": "NEW_IMAGE"},
+        "jobs": None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -51,14 +52,39 @@ def test_projection_lag_alarms_on_the_projector_iterator_age(synthesized: Synthe
     assert alarm["Threshold"] == synthesized.catalog.config.iterator_age_alarm_seconds * 1000
 
 
-@pytest.mark.parametrize("queue_name", ["projection", "image-registration"])
+@pytest.mark.parametrize(
+    "queue_name", ["projection", "image-registration", "import-start", "import-batch", "export-job"]
+)
 def test_any_parked_record_raises_an_alarm(synthesized: Synthesized, queue_name: str) -> None:
     stack = synthesized.stack
-    queue = stack.projection.failures if queue_name == "projection" else stack.images.registration_failures
+    queue = {
+        "projection": stack.projection.failures,
+        "image-registration": stack.images.registration_failures,
+        # A bulk job's work that failed every retry: the job has failed.
+        "import-start": stack.bulk.start_failures,
+        "import-batch": stack.bulk.batch_failures,
+        "export-job": stack.bulk.export_failures,
+    }[queue_name]
     queue_name_ref = {"Fn::GetAtt": [synthesized.logical_id(queue), "QueueName"]}
     (alarm,) = _alarms_on(synthesized, "ApproximateNumberOfMessagesVisible", "QueueName", queue_name_ref)
     # >= 1 message visible is "depth > 0".
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+@pytest.mark.parametrize("work", ["import-batches", "export-jobs"])
+def test_a_stuck_bulk_job_raises_an_alarm(synthesized: Synthesized, work: str) -> None:
+    bulk = synthesized.stack.bulk
+    queue = bulk.batch_queue if work == "import-batches" else bulk.export_queue
+    queue_name_ref = {"Fn::GetAtt": [synthesized.logical_id(queue), "QueueName"]}
+    (alarm,) = _alarms_on(synthesized, "ApproximateAgeOfOldestMessage", "QueueName", queue_name_ref)
+    assert alarm["Threshold"] == synthesized.catalog.config.bulk.stuck_job_alarm_minutes * 60
+
+
+def test_the_dashboard_shows_the_bulk_jobs(synthesized: Synthesized) -> None:
+    (dashboard,) = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for expected in ("Bulk jobs", "ImportRowsApplied", "ImportRowsFailed", "ApproximateAgeOfOldestMessage"):
+        assert expected in body
 
 
 def test_every_alarm_notifies_the_encrypted_alarm_topic(synthesized: Synthesized) -> None:

@@ -41,6 +41,17 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         f"arn:{{AWS::Partition}}:s3:::{synth.catalog.config.prefix}-images-{{AWS::AccountId}}-{{AWS::Region}}"
     )
     uploads, registered = f"{bucket}/uploads/*", f"{bucket}/images/*"
+    imports, exports = f"{bucket}/imports/*", f"{bucket}/exports/*"
+    jobs = _arn(synth, data.jobs)
+    bulk = stack.bulk
+    # What CDK's SqsEventSource grants the function (the event source mapping polls as the role).
+    consume = [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueUrl",
+    ]
     idempotency_records = _pairs(
         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], idempotency
     )
@@ -70,6 +81,45 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | _pairs(["dynamodb:GetItem", "dynamodb:UpdateItem"], products)
         | _pairs(["s3:PutObject"], uploads)
         | _pairs(["s3:DeleteObject"], registered),
+        "admin-listing": TRACING
+        | logs("admin-listing")
+        | decrypt_tables
+        | _pairs(
+            ["dynamodb:Query"],
+            *(
+                f"{views}/index/{name}"
+                for name in ("admin-category", "admin-stock", "admin-status", "admin-all")
+            ),
+        )
+        | _pairs(["s3:GetObject"], registered),
+        "admin-bulk": TRACING
+        | logs("admin-bulk")
+        | idempotency_records
+        | decrypt_tables
+        | _pairs(["dynamodb:GetItem", "dynamodb:PutItem"], jobs)
+        | _pairs(["s3:PutObject", "s3:GetObject"], imports)
+        | _pairs(["s3:GetObject"], exports)
+        | _pairs(["sqs:SendMessage"], _arn(synth, bulk.export_queue)),
+        "import-start": TRACING
+        | logs("import-start")
+        | decrypt_tables
+        | _pairs(["dynamodb:GetItem", "dynamodb:UpdateItem"], jobs)
+        | _pairs(["s3:GetObject"], imports)
+        | _pairs(["sqs:SendMessage"], _arn(synth, bulk.batch_queue), _arn(synth, bulk.start_failures)),
+        "import-batch": TRACING
+        | logs("import-batch")
+        | decrypt_tables
+        | _pairs(["dynamodb:BatchGetItem", "dynamodb:PutItem"], products)
+        | _pairs(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"], jobs)
+        | _pairs(["s3:GetObject", "s3:PutObject"], imports)
+        | _pairs(consume, _arn(synth, bulk.batch_queue)),
+        "export-job": TRACING
+        | logs("export-job")
+        | decrypt_tables
+        | _pairs(["dynamodb:Scan"], products)
+        | _pairs(["dynamodb:GetItem", "dynamodb:UpdateItem"], jobs)
+        | _pairs(["s3:PutObject"], exports)
+        | _pairs(consume, _arn(synth, bulk.export_queue)),
         "image-registration": TRACING
         | logs("image-registration")
         | decrypt_tables

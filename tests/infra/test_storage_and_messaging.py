@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from shared.models.events import InventoryEventType
-from shared.tables import IMAGE_PREFIX, PRODUCT_KEY_PREFIX, PRODUCTS, UPLOAD_PREFIX
+from shared.models.jobs import WORK_QUEUE_MAX_RECEIVES
+from shared.tables import IMAGE_PREFIX, IMPORT_PREFIX, PRODUCT_KEY_PREFIX, PRODUCTS, UPLOAD_PREFIX
 from tests.infra.support import ALERT_EMAIL, Synthesized, as_list, render
 
 pytestmark = pytest.mark.infra
@@ -75,19 +76,28 @@ def test_browsers_may_post_uploads_from_admin_origins_only(synthesized: Synthesi
     assert rule["AllowedOrigins"] == list(synthesized.catalog.config.admin_allowed_origins)
 
 
-def test_uploads_trigger_image_registration_and_nothing_else(synthesized: Synthesized) -> None:
-    bucket_id = synthesized.logical_id(synthesized.stack.images.bucket)
-    function_id = synthesized.logical_id(synthesized.stack.images.registration.function)
-    (configuration,) = _bucket(synthesized)["NotificationConfiguration"]["LambdaConfigurations"]
-    assert configuration["Event"] == "s3:ObjectCreated:*"
-    assert configuration["Function"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    assert configuration["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": UPLOAD_PREFIX}]
-    (permission_id,) = [
-        key
+def test_uploads_trigger_image_registration_and_import_files_start_imports_and_nothing_else(
+    synthesized: Synthesized,
+) -> None:
+    stack = synthesized.stack
+    bucket_id = synthesized.logical_id(stack.images.bucket)
+    targets = {
+        UPLOAD_PREFIX: synthesized.logical_id(stack.images.registration.function),
+        IMPORT_PREFIX: synthesized.logical_id(stack.bulk.start.function),
+    }
+    configurations = _bucket(synthesized)["NotificationConfiguration"]["LambdaConfigurations"]
+    assert {c["Event"] for c in configurations} == {"s3:ObjectCreated:*"}
+    assert {
+        c["Filter"]["S3Key"]["Rules"][0]["Value"]: c["Function"]["Fn::GetAtt"][0] for c in configurations
+    } == targets
+    assert all(len(c["Filter"]["S3Key"]["Rules"]) == 1 for c in configurations)
+    permissions = {
+        key: resource["Properties"]["FunctionName"]["Fn::GetAtt"][0]
         for key, resource in synthesized.of_type("AWS::Lambda::Permission").items()
         if resource["Properties"]["Principal"] == "s3.amazonaws.com"
-    ]
-    assert permission_id in as_list(synthesized.resources[bucket_id]["DependsOn"])
+    }
+    assert sorted(permissions.values()) == sorted(targets.values())
+    assert set(permissions) <= set(as_list(synthesized.resources[bucket_id]["DependsOn"]))
 
 
 def test_cloudfront_may_read_registered_images_only(synthesized: Synthesized) -> None:
@@ -228,13 +238,58 @@ def test_only_product_items_reach_the_projector(synthesized: Synthesized) -> Non
     }
 
 
-def test_failed_upload_events_are_retried_twice_then_parked(synthesized: Synthesized) -> None:
-    (config,) = synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()
-    properties = config["Properties"]
-    failures_id = synthesized.logical_id(synthesized.stack.images.registration_failures)
-    assert properties["FunctionName"] == {
-        "Ref": synthesized.logical_id(synthesized.stack.images.registration.function)
+@pytest.mark.parametrize("consumer", ["import-batch", "export-job"])
+def test_bulk_work_is_consumed_one_message_at_a_time_with_partial_failures_and_a_dead_letter_queue(
+    synthesized: Synthesized, consumer: str
+) -> None:
+    stack = synthesized.stack
+    function, queue, failures = {
+        "import-batch": (stack.bulk.batch, stack.bulk.batch_queue, stack.bulk.batch_failures),
+        "export-job": (stack.bulk.export, stack.bulk.export_queue, stack.bulk.export_failures),
+    }[consumer]
+    (mapping,) = [
+        resource["Properties"]
+        for resource in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+        if resource["Properties"]["FunctionName"] == {"Ref": synthesized.logical_id(function.function)}
+    ]
+    queue_properties = synthesized.properties(queue)
+
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [synthesized.logical_id(queue), "Arn"]}
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue_properties["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [synthesized.logical_id(failures), "Arn"]},
+        "maxReceiveCount": WORK_QUEUE_MAX_RECEIVES,
     }
+    assert queue_properties["VisibilityTimeout"] >= 6 * synthesized.properties(function.function)["Timeout"]
+
+
+def test_import_fan_out_concurrency_is_bounded_by_configuration(synthesized: Synthesized) -> None:
+    (mapping,) = [
+        resource["Properties"]
+        for resource in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+        if resource["Properties"]["FunctionName"]
+        == {"Ref": synthesized.logical_id(synthesized.stack.bulk.batch.function)}
+    ]
+
+    assert mapping["ScalingConfig"] == {
+        "MaximumConcurrency": synthesized.catalog.config.bulk.import_concurrency
+    }
+
+
+@pytest.mark.parametrize("consumer", ["image-registration", "import-start"])
+def test_failed_upload_events_are_retried_twice_then_parked(synthesized: Synthesized, consumer: str) -> None:
+    stack = synthesized.stack
+    function, failures = {
+        "image-registration": (stack.images.registration, stack.images.registration_failures),
+        "import-start": (stack.bulk.start, stack.bulk.start_failures),
+    }[consumer]
+    (properties,) = [
+        config["Properties"]
+        for config in synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": synthesized.logical_id(function.function)}
+    ]
+    failures_id = synthesized.logical_id(failures)
     assert properties["MaximumRetryAttempts"] == 2
     assert properties["DestinationConfig"] == {
         "OnFailure": {"Destination": {"Fn::GetAtt": [failures_id, "Arn"]}}

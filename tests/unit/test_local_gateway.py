@@ -117,7 +117,7 @@ def test_a_method_the_resource_lacks_is_a_405_problem_naming_the_allowed_ones() 
     response = ApiGateway(functions, TOKEN)(request("PATCH", "/admin/products", token=TOKEN))
 
     assert response.status == 405
-    assert response.header("Allow") == "POST, OPTIONS"
+    assert response.header("Allow") == "GET, POST, OPTIONS"
     assert problem(response)["status"] == 405
     assert functions.calls == []
 

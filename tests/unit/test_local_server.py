@@ -185,6 +185,7 @@ def test_local_resources_document_has_exactly_the_documented_keys(aws: Resources
         "views": aws.names.views_table,
         "idempotency": aws.names.idempotency_table,
         "events": aws.names.events_table,
+        "jobs": aws.names.jobs_table,
     }
     assert app(HttpRequest("DELETE", "/_local/resources")).status == 405
 

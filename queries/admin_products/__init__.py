@@ -1,0 +1,1 @@
+"""Admin listing: the catalog as admins browse it (read views only)."""
