@@ -11,7 +11,7 @@ from tests.e2e.support import LocalCatalog, eventually
 
 pytestmark = pytest.mark.e2e
 
-PREFIX = "E2EB-"
+PREFIX = "E2E-BROWSE-"
 # (category, status, inventory): each filter value picks a different, known subset.
 SHELF = [
     ("hats", "active", 0),

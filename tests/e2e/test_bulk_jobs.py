@@ -60,15 +60,15 @@ def test_csv_import_upserts_reports_bad_rows_and_a_rerun_is_all_unchanged(catalo
     existing = catalog.request(
         "POST",
         "/admin/products",
-        {"sku": "BULK-CSV-1", "name": "Old", "category": "bulk", "price": 3, "inventory": 1},
+        {"sku": "E2E-BULK-CSV-1", "name": "Old", "category": "bulk", "price": 3, "inventory": 1},
         admin=True,
     )
     assert existing.status == 201
     data = (
         b"sku,name,category,price,inventory,description\n"
-        b"BULK-CSV-1,New,bulk,3,1,\n"
-        b'BULK-CSV-2,Second,bulk,4.5,0,"two\nlines"\n'
-        b"BULK-CSV-3,,bulk,1,1,\n"
+        b"E2E-BULK-CSV-1,New,bulk,3,1,\n"
+        b'E2E-BULK-CSV-2,Second,bulk,4.5,0,"two\nlines"\n'
+        b"E2E-BULK-CSV-3,,bulk,1,1,\n"
     )
 
     # When the file is imported
@@ -78,7 +78,7 @@ def test_csv_import_upserts_reports_bad_rows_and_a_rerun_is_all_unchanged(catalo
     assert job["state"] == "succeeded", job
     assert job["rows"] == {"total": 3, "created": 1, "updated": 1, "unchanged": 0, "failed": 1}
     errors = [json.loads(line) for line in http_request("GET", job["errors_url"]).body.decode().splitlines()]
-    assert [(e["row"], e["sku"], e["errors"][0]["field"]) for e in errors] == [(5, "BULK-CSV-3", "name")]
+    assert [(e["row"], e["sku"], e["errors"][0]["field"]) for e in errors] == [(5, "E2E-BULK-CSV-3", "name")]
     updated = catalog.request("GET", f"/admin/products/{existing.json()['id']}", admin=True).json()
     assert (updated["name"], updated["version"]) == ("New", 2)
 
@@ -88,11 +88,11 @@ def test_csv_import_upserts_reports_bad_rows_and_a_rerun_is_all_unchanged(catalo
 
 
 def test_an_unreadable_file_fails_with_a_detail_and_writes_nothing(catalog: LocalCatalog) -> None:
-    job = import_file(catalog, "jsonl", b'{"sku": "BULK-BAD-1", "name": "Caf\xe9"}\n')
+    job = import_file(catalog, "jsonl", b'{"sku": "E2E-BULK-BAD-1", "name": "Caf\xe9"}\n')
 
     assert job["state"] == "failed"
     assert "not UTF-8" in job["detail"]
-    listing = catalog.request("GET", "/admin/products?sku_prefix=BULK-BAD", admin=True).json()
+    listing = catalog.request("GET", "/admin/products?sku_prefix=E2E-BULK-BAD", admin=True).json()
     assert listing["items"] == []
 
 
@@ -115,7 +115,7 @@ def test_the_upload_form_holds_the_declared_type_and_size(catalog: LocalCatalog)
 def test_an_export_reimported_is_all_unchanged(catalog: LocalCatalog, file_format: str) -> None:
     rows = [
         {
-            "sku": f"BULK-EXP-{file_format}-{n}",
+            "sku": f"E2E-BULK-EXP-{file_format}-{n}",
             "name": f"Export {n}",
             "category": "bulk",
             "price": 2.5,
@@ -131,4 +131,4 @@ def test_an_export_reimported_is_all_unchanged(catalog: LocalCatalog, file_forma
 
     assert job["rows"] == again["rows"]["total"]
     assert again["rows"]["unchanged"] == again["rows"]["total"], again
-    assert f"BULK-EXP-{file_format}-2".encode() in data
+    assert f"E2E-BULK-EXP-{file_format}-2".encode() in data
