@@ -185,6 +185,9 @@ def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) ->
         "views": synthesized.logical_id(stack.data.views),
         "idempotency": synthesized.logical_id(stack.data.idempotency),
         "events": synthesized.logical_id(stack.data.event_log),
+        "jobs": synthesized.logical_id(stack.data.jobs),
+        "batches": synthesized.logical_id(stack.bulk.batch_queue),
+        "exports": synthesized.logical_id(stack.bulk.export_queue),
         "topic": synthesized.logical_id(stack.projection.inventory_topic),
         "secret": synthesized.logical_id(stack.public.cursor_secret),
         "bucket": synthesized.logical_id(stack.images.bucket),
@@ -195,6 +198,9 @@ def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) ->
         views_table=logical["views"],
         idempotency_table=logical["idempotency"],
         events_table=logical["events"],
+        jobs_table=logical["jobs"],
+        import_batches_queue=logical["batches"],
+        export_jobs_queue=logical["exports"],
         images_bucket=bucket_name,
         inventory_topic=logical["topic"],
         cursor_secret=logical["secret"],
@@ -208,6 +214,9 @@ def stage(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) ->
             logical["views"]: names.views_table,
             logical["idempotency"]: names.idempotency_table,
             logical["events"]: names.events_table,
+            logical["jobs"]: names.jobs_table,
+            logical["batches"]: resources.import_batches_queue_url,
+            logical["exports"]: resources.export_jobs_queue_url,
             logical["bucket"]: names.images_bucket,
             logical["topic"]: resources.topic_arn,
             logical["secret"]: resources.cursor_secret_arn,
@@ -309,10 +318,52 @@ def journey(
     results["event-publisher-sweep"] = stage.invoke(
         functions["event-publisher"], {"source": "aws.events", "detail-type": "Scheduled Event"}, tmp_path
     )
+    rehearse("admin-listing", _api_event("GET", "/admin/products"))
+    # Bulk jobs: an import file's upload starts its job, whose batch goes through the batch queue;
+    # an export request goes through the export queue.
+    rows = (
+        b'{"sku": "REHEARSAL-2", "name": "Imported mug", "category": "kitchen", "price": 3, "inventory": 1}\n'
+    )
+    ticket = rehearse(
+        "admin-bulk", _api_event("POST", "/admin/imports", {"format": "jsonl", "content_length": len(rows)})
+    )
+    import_key = _body(ticket)["upload"]["fields"]["key"]
+    s3.put_object(Bucket=bucket, Key=import_key, Body=rows)
+    rehearse("import-start", _s3_created_event(bucket, import_key))
+    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=stage.endpoint_url)
+    rehearse("import-batch", _sqs_event(sqs, stage.resources.import_batches_queue_url))
+    results["import-job"] = stage.invoke(
+        functions["admin-bulk"],
+        _api_event("GET", "/admin/imports/{id}", id=_body(ticket)["import_id"]),
+        tmp_path,
+    )
+    stage.invoke(functions["admin-bulk"], _api_event("POST", "/admin/exports", {"format": "csv"}), tmp_path)
+    rehearse("export-job", _sqs_event(sqs, stage.resources.export_jobs_queue_url))
     rehearse("public-products", _api_event("GET", "/products/{id}", id=product_id))
     rehearse("public-categories", _api_event("GET", "/categories"))
     results["product_id"] = product_id
     return results
+
+
+def _sqs_event(sqs: Any, queue_url: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping hands over: the one message waiting on the queue."""
+    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1)["Messages"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+        ]
+    }
 
 
 def _s3_created_event(bucket: str, key: str) -> dict[str, Any]:
@@ -363,6 +414,19 @@ def test_event_publisher_publishes_the_logged_events_then_finds_nothing_left_to_
     assert journey["event-publisher"] == {"batchItemFailures": []}
     assert journey["event-publisher-sweep"]["deferred"] == 0
     assert journey["event-publisher-sweep"]["published"] == 0
+
+
+def test_the_admin_listing_and_the_bulk_jobs_run_from_the_assembly(journey: dict[str, Any]) -> None:
+    listing = journey["admin-listing"]
+    assert listing["statusCode"] == 200
+    assert journey["product_id"] in [item["id"] for item in _body(listing)["items"]]
+    assert journey["admin-bulk"]["statusCode"] == 201
+    assert [result["outcome"] for result in journey["import-start"]["results"]] == [
+        "started 1 rows in 1 batches"
+    ]
+    assert journey["import-batch"] == {"batchItemFailures": []}
+    assert _body(journey["import-job"])["rows"]["created"] == 1
+    assert journey["export-job"] == {"batchItemFailures": []}
 
 
 def test_public_functions_serve_the_projected_product(journey: dict[str, Any]) -> None:
