@@ -5,6 +5,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov pins an older boto3 than the functions use, so it lives in its own tool environment;
+# the stamp names the version, so changing the pin reinstalls it.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)
+# No network look-ups (guideline links) and no banner: the result is the same offline.
+CHECKOV_ARGS := --framework cloudformation --skip-download --compact --quiet
 
 # uv installs the locked set in seconds; bytecode is compiled at install time because this
 # environment sets PYTHONDONTWRITEBYTECODE and the CDK import is five times slower without it.
@@ -24,9 +31,14 @@ $(STAMP): pyproject.toml uv.lock
 	python3 -m uv sync --frozen --quiet
 	@touch $@
 
+$(CHECKOV_STAMP): $(STAMP)
+	python3 -m uv venv --quiet --allow-existing --python python3 $(CHECKOV_VENV)
+	python3 -m uv pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	@touch $@
+
 install: $(STAMP) ## Create .venv with the locked dependencies
 
-test: $(STAMP) ## The whole suite, offline: unit, handler, infrastructure and end-to-end tests
+test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite, offline: unit, handler, infrastructure and end-to-end tests
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Unit and handler tests only
@@ -41,8 +53,9 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-synth: $(STAMP) ## Synthesize the stack into cdk.out/ with the cdk-nag gate, then cfn-lint it
+synth: $(STAMP) $(CHECKOV_STAMP) ## Synthesize the stack into cdk.out/ with the cdk-nag gate, then checkov and cfn-lint
 	$(PY) -m cdk.synth
+	$(CHECKOV_VENV)/bin/checkov $(CHECKOV_ARGS) -f cdk.out/*.template.json
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 deploy: $(STAMP) ## cdk deploy (needs AWS credentials; STAGE=dev|prod)

@@ -77,6 +77,19 @@ class ThrottleSettings(_Settings):
     burst_limit: Annotated[int, Field(gt=0)]
 
 
+class FirewallSettings(_Settings):
+    """The web ACLs' per-client-IP rate limits and the blocked-request alarm of one stage.
+
+    A limit counts the requests of one client address within ``window_seconds``; WAF accepts
+    10 and more, and only the four windows listed.
+    """
+
+    admin_rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)] = 300
+    public_rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)] = 3000
+    window_seconds: Literal[60, 120, 300, 600] = 300
+    blocked_alarm_threshold: Annotated[int, Field(ge=1)] = 100
+
+
 class StreamSettings(_Settings):
     """How the products stream is handed to the projector."""
 
@@ -101,6 +114,7 @@ class StackConfig(_Settings):
     admin_throttle: ThrottleSettings = ThrottleSettings(rate_limit=20, burst_limit=40)
     public_throttle: ThrottleSettings = ThrottleSettings(rate_limit=500, burst_limit=1000)
     stream: StreamSettings = StreamSettings()
+    firewall: FirewallSettings = FirewallSettings()
     log_retention_days: int = 30
     access_log_retention_days: Annotated[int, Field(ge=1)] = 90
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -173,6 +187,11 @@ class StackConfig(_Settings):
     def prefix(self) -> str:
         """Prefix of every physical name this stack chooses (log groups, bucket, stack)."""
         return f"{self.app_name}-{self.stage}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        """Name prefix of every log group this stack creates (the log key is scoped to it)."""
+        return f"/{self.app_name}/{self.stage}"
 
     @property
     def stack_name(self) -> str:

@@ -13,8 +13,10 @@ from cdk.constructs.access_logs import AccessLogs
 from cdk.constructs.admin_api import AdminApi
 from cdk.constructs.data import CatalogData
 from cdk.constructs.edge import Edge
+from cdk.constructs.firewall import ApiFirewall
 from cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionDefaults
 from cdk.constructs.images import CatalogImages
+from cdk.constructs.log_encryption import LogEncryption
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.projection import Projection
 from cdk.constructs.public_api import PublicApi
@@ -32,6 +34,7 @@ class CatalogStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.log_encryption = LogEncryption(self, "LogEncryption", config=config)
         defaults = self._function_defaults(code)
         self.access_logs = AccessLogs(self, "AccessLogs", config=config)
         self.data = CatalogData(self, "Data", config=config)
@@ -43,7 +46,7 @@ class CatalogStack(Stack):
             defaults=defaults,
             access_logs=self.access_logs.bucket,
         )
-        api_logging = ApiGatewayLogging(self, "ApiGatewayLogging")
+        api_logging = ApiGatewayLogging(self, "ApiGatewayLogging", log_key=self.log_encryption.key)
         self.admin = AdminApi(
             self,
             "Admin",
@@ -56,6 +59,27 @@ class CatalogStack(Stack):
         self.public = PublicApi(
             self, "Public", config=config, data=self.data, defaults=defaults, api_logging=api_logging
         )
+        firewall = config.firewall
+        self.firewalls = {
+            "admin": ApiFirewall(
+                self,
+                "AdminFirewall",
+                config=config,
+                api_name="admin",
+                stage=self.admin.api.deployment_stage,
+                rate_limit=firewall.admin_rate_limit,
+                behind_cloudfront=False,
+            ),
+            "public": ApiFirewall(
+                self,
+                "PublicFirewall",
+                config=config,
+                api_name="public",
+                stage=self.public.api.deployment_stage,
+                rate_limit=firewall.public_rate_limit,
+                behind_cloudfront=True,
+            ),
+        }
         self.edge = Edge(
             self,
             "Edge",
@@ -83,6 +107,7 @@ class CatalogStack(Stack):
             "Monitoring",
             config=config,
             apis={"admin": self.admin.api, "public": self.public.api},
+            firewalls=self.firewalls,
             functions={key: fn.function for key, fn in self.functions.items()},
             projector=self.projection.projector.function,
             queues={
@@ -102,7 +127,8 @@ class CatalogStack(Stack):
         return FunctionDefaults(
             code=code,
             layers=[lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)],
-            log_group_prefix=f"/{self.config.app_name}/{self.config.stage}",
+            log_group_prefix=self.config.log_group_prefix,
+            log_key=self.log_encryption.key,
             log_retention=self.config.log_retention,
             log_removal_policy=self.config.removal_policy,
             log_level=self.config.log_level,

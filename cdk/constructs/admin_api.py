@@ -196,7 +196,7 @@ class AdminApi(Construct):
             deploy_options=stage_options(
                 self._config,
                 self._config.admin_throttle,
-                access_log_group(self, self._config, "admin"),
+                access_log_group(self, self._config, "admin", api_logging.log_key),
                 with_principal=True,
             ),
             default_cors_preflight_options=(
@@ -211,12 +211,6 @@ class AdminApi(Construct):
             ),
         )
         api_logging.logs_before(api)
-        acknowledge(
-            api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "Every admin method needs a Cognito ID token of an MFA-protected staff account and the stage is "
-            "throttled; a regional web ACL adds cost without a rule set that fits this tiny, known audience.",
-        )
         # A browser can only read an error from another origin when CORS headers are on it; with
         # several allowed origins the gateway cannot pick the right one (it has no logic), so those
         # errors stay unreadable cross-origin while the functions' own errors carry the header.

@@ -1,24 +1,29 @@
-"""The on-failure destination every asynchronous consumer gets: an SSL-only, encrypted SQS queue."""
+"""The on-failure destination every asynchronous consumer gets: an SSL-only, KMS-encrypted SQS queue."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.nag import acknowledge
 
 
-def build_failure_queue(scope: Construct, construct_id: str, *, consumer: str, replay: str) -> sqs.Queue:
-    """A queue that keeps failed deliveries of ``consumer`` for 14 days.
+def build_failure_queue(
+    scope: Construct, construct_id: str, *, key: kms.IKey, consumer: str, replay: str
+) -> sqs.Queue:
+    """A queue that keeps failed deliveries of ``consumer`` for 14 days, encrypted with ``key``.
 
-    SSE-SQS rather than a customer-managed key: failure records name locations (shard and
-    sequence numbers, object keys), never product data, and a key would only add grants.
+    A customer-managed key (the stack's table key) rather than SSE-SQS: checkov and auditors
+    recognise it as encryption under the stack's control, and the consumer that parks failures
+    needs only ``kms:GenerateDataKey`` on a key it already decrypts with.
     """
     queue = sqs.Queue(
         scope,
         construct_id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(14),
     )

@@ -50,6 +50,7 @@ class CatalogImages(Construct):
         self.registration_failures = build_failure_queue(
             self,
             "RegistrationFailures",
+            key=data.key,
             consumer="image registration's asynchronous invocations",
             replay="its messages are replayed by hand",
         )
@@ -175,7 +176,9 @@ class CatalogImages(Construct):
             actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
             resources=[data.products.table_arn],
         )
-        registration.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        registration.grant(
+            "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
+        )
         registration.grant(
             "ParkFailedEvents", actions=["sqs:SendMessage"], resources=[self.registration_failures.queue_arn]
         )

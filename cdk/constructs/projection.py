@@ -62,6 +62,7 @@ class Projection(Construct):
         self.failures = build_failure_queue(
             self,
             "ProjectionFailures",
+            key=data.key,
             consumer="the projector's stream mapping",
             replay="records are replayed from the stream or a rebuild",
         )
@@ -117,7 +118,10 @@ class Projection(Construct):
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             resources=[data.views.table_arn],
         )
-        projector.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        # Decrypt reads the stream; GenerateDataKey parks failed batches in the encrypted failure queue.
+        projector.grant(
+            "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
+        )
         # PublishBatch is authorized as sns:Publish.
         projector.grant(
             "PublishInventoryEvents", actions=["sns:Publish"], resources=[self.inventory_topic.topic_arn]

@@ -17,10 +17,12 @@ from http import HTTPStatus
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk.checkov import skip_check
 from cdk.config import StackConfig, ThrottleSettings
 from cdk.json_schema import request_model_schema
 from cdk.nag import acknowledge
@@ -179,12 +181,15 @@ def stage_options(
     )
 
 
-def access_log_group(scope: Construct, config: StackConfig, name: str) -> logs.LogGroup:
-    """The access log group of one API, with the stage's retention."""
+def access_log_group(
+    scope: Construct, config: StackConfig, name: str, encryption_key: kms.IKey
+) -> logs.LogGroup:
+    """The access log group of one API, with the stage's retention, encrypted with the log key."""
     return logs.LogGroup(
         scope,
         "AccessLogs",
-        log_group_name=f"/{config.app_name}/{config.stage}/apigateway/{name}-access",
+        log_group_name=f"{config.log_group_prefix}/apigateway/{name}-access",
+        encryption_key=encryption_key,
         retention=config.log_retention,
         removal_policy=config.removal_policy,
     )
@@ -343,8 +348,9 @@ class ApiGatewayLogging(Construct):
     (two ``AWS::ApiGateway::Account`` resources would race each other).
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, log_key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
+        self.log_key = log_key  # the key of every access log group
         self.role = iam.Role(
             self,
             "Role",
@@ -370,5 +376,15 @@ class ApiGatewayLogging(Construct):
         )
 
     def logs_before(self, api: apigw.RestApi) -> None:
-        """Make ``api``'s stage wait for the logging role, which the stage's log settings need."""
+        """Make ``api``'s stage wait for the logging role, which the stage's log settings need.
+
+        Every stage is set up here, so the stage-level checkov decision is recorded here too.
+        """
         api.deployment_stage.node.add_dependency(self.account)
+        skip_check(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "No API Gateway cache on purpose: public reads are cached by CloudFront (the only caller of "
+            "that stage) and admin answers are per-request writes and reads that must never be cached; a "
+            "cache cluster would be a second, paid, staler copy.",
+        )

@@ -44,6 +44,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], idempotency
     )
     decrypt_tables = _pairs(["kms:Decrypt"], table_key)
+    # The failure queues are encrypted with the table key: parking a failure encrypts with it.
+    park_failures = _pairs(["kms:GenerateDataKey"], table_key)
 
     def logs(key: str) -> set[tuple[str, str]]:
         log_group = stack.functions[key].log_group
@@ -75,7 +77,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | _pairs(["s3:GetObject", "s3:DeleteObject"], uploads)
         | _pairs(["s3:ListBucket"], bucket)
         | _pairs(["s3:PutObject"], registered)
-        | _pairs(["sqs:SendMessage"], _arn(synth, images.registration_failures)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, images.registration_failures))
+        | park_failures,
         "public-products": TRACING
         | logs("public-products")
         | decrypt_tables
@@ -97,7 +100,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | _pairs(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], views)
         | _pairs(["sns:Publish"], _ref(synth, projection.inventory_topic))
         | _pairs(["kms:GenerateDataKey", "kms:Decrypt"], _arn(synth, projection.topic_key))
-        | _pairs(["sqs:SendMessage"], _arn(synth, projection.failures)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, projection.failures))
+        | park_failures,
     }
 
 

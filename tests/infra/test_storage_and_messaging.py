@@ -147,7 +147,8 @@ def test_the_alert_email_receives_only_low_and_depleted_stock_events(synthesized
 def test_failure_queues_are_encrypted_and_tls_only(synthesized: Synthesized, queue_name: str) -> None:
     stack = synthesized.stack
     queue = stack.projection.failures if queue_name == "projection" else stack.images.registration_failures
-    assert synthesized.properties(queue)["SqsManagedSseEnabled"] is True
+    key = synthesized.logical_id(stack.data.key)
+    assert synthesized.properties(queue)["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
     queue_ref = {"Ref": synthesized.logical_id(queue)}
     (policy,) = [
         resource["Properties"]["PolicyDocument"]["Statement"]
