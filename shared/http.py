@@ -189,7 +189,9 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _no_route(_: NotFoundError) -> Response[str]:
         event = app.current_event
         allowed = _allowed_methods(event.path)
-        if allowed:
+        # The method is served here, yet no route matched: a path parameter holds characters the
+        # resolver's parameter pattern refuses (%00, controls). No resource has such an id: 404.
+        if allowed and event.http_method not in allowed:
             return problem_response(
                 MethodNotAllowed(
                     f"{event.http_method} is not supported here",

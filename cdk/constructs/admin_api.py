@@ -216,6 +216,7 @@ class AdminApi(Construct):
         # errors stay unreadable cross-origin while the functions' own errors carry the header.
         add_problem_responses(
             api,
+            ADMIN_ROUTES,
             extra_headers={"Access-Control-Allow-Origin": f"'{origins[0]}'"} if len(origins) == 1 else None,
         )
         authorizer = apigw.CognitoUserPoolsAuthorizer(

@@ -152,7 +152,7 @@ class PublicApi(Construct):
             ),
         )
         api_logging.logs_before(api)
-        add_problem_responses(api, extra_headers={"Access-Control-Allow-Origin": "'*'"})
+        add_problem_responses(api, PUBLIC_ROUTES, extra_headers={"Access-Control-Allow-Origin": "'*'"})
         self.methods = add_routes(
             api,
             PUBLIC_ROUTES,

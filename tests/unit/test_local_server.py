@@ -247,3 +247,15 @@ def test_seed_stops_at_the_first_refusal() -> None:
     with pytest.raises(SeedError, match="409"):
         seed_catalog(refusing, "tok")
     assert len(refusing.requests) == 1
+
+
+@pytest.mark.parametrize("method", ["QUERY", "PROPFIND", "BREW"])
+def test_methods_the_standard_library_does_not_know_still_reach_the_app(
+    served: tuple[CatalogServer, Recorder], method: str
+) -> None:
+    server, app = served
+
+    response = exchange(server, method, "/products")
+
+    assert response.status == 200
+    assert [request.method for request in app.requests] == [method]
