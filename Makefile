@@ -38,7 +38,7 @@ $(CHECKOV_STAMP): $(STAMP)
 
 install: $(STAMP) ## Create .venv with the locked dependencies
 
-test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite, offline: unit, handler, infrastructure and end-to-end tests
+test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite: unit, handler, infrastructure (checkov) and end-to-end tests (schemathesis)
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Unit and handler tests only
