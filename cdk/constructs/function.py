@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam

@@ -353,9 +353,6 @@ def _admin_fields() -> dict[str, Any]:
 
 ADMIN_HIDDEN_FIELDS = frozenset({"last_change"})
 
-class _ProductMergePatch(MergePatch):
-    model_config = ConfigDict(json_schema_extra=_null_only_where_a_default_exists)
-
 
 if TYPE_CHECKING:
     # mypy cannot see fields made at run time; admin products are only built and rendered.
