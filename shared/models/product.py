@@ -7,6 +7,7 @@ document and the API Gateway request models are all generated from these classes
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -18,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     Strict,
     StringConstraints,
@@ -25,6 +27,8 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 CATEGORY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -40,6 +44,25 @@ NO_CONTROL_CHARACTERS_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 _STRIPPED = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f" + _STRIPPED + r"][^\x00-\x1f\x7f-\x9f]*$"
 PRICE_STEP = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class DocumentedPattern:
+    """Adds ``pattern`` to a string's JSON Schema; the model's own validators enforce the rule.
+
+    Annotation metadata rather than ``Field(json_schema_extra=...)``: it survives
+    ``rebuild_annotation()``, which the merge-patch model is built with.
+    """
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The handler's schema with the pattern added."""
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
 
 
 def _reject_control_characters(value: str) -> str:
@@ -90,7 +113,7 @@ Name = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_reject_control_characters),
-    Field(json_schema_extra={"pattern": NAME_PATTERN}),
+    DocumentedPattern(NAME_PATTERN),
 ]
 Description = Annotated[StrictStr, StringConstraints(max_length=5000)]
 Category = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=CATEGORY_PATTERN)]
@@ -264,7 +287,7 @@ class InventoryAdjustmentRequest(StrictRequest):
         Annotated[
             StrictStr,
             StringConstraints(min_length=1, max_length=200),
-            Field(json_schema_extra={"pattern": NO_CONTROL_CHARACTERS_PATTERN}),
+            DocumentedPattern(NO_CONTROL_CHARACTERS_PATTERN),
         ]
         | None
     ) = None
