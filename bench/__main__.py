@@ -76,6 +76,7 @@ def _table(results: dict[str, Any]) -> str:
     cold = results["cold_start"]
     calls = results["aws_calls"]
     scan = results["list_scan"]
+    publishing = results["event_publishing"]
     local = results["local"]
     edge = local["edge"]
     projector = results["projector"]
@@ -122,6 +123,12 @@ def _table(results: dict[str, Any]) -> str:
             f"{projector['sns_calls_per_100_events']} SNS calls / 100 events",
             "<= 10 calls",
         ),
+        (
+            "publisher lag p50 / p99",
+            f"{publishing['lag_ms']['p50']} / {publishing['lag_ms']['p99']} ms",
+            f"{publishing['sns_calls_per_event']} SNS calls / event",
+            "write 2xx -> event on an SQS subscriber",
+        ),
         ("synth_s / run_ready_s", f"{results['synth_s']} / {local['run_ready_s']} s", "", ""),
     ]
     width = [max(len(str(row[i])) for row in rows) for i in range(4)]
@@ -131,7 +138,7 @@ def _table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     """Run every benchmark and write the results."""
-    from bench import aws_calls, cold_start, list_scan, local_runtime
+    from bench import aws_calls, cold_start, event_publishing, list_scan, local_runtime
     from bench.projector import measure_projector
 
     results: dict[str, Any] = {
@@ -144,6 +151,7 @@ def main() -> None:
     results["list_scan"] = _section("list_scan", list_scan.measure)
     results["projector"] = _section("projector", lambda: measure_projector(batch_size=100))
     results["local"] = _section("local runtime", local_runtime.measure)
+    results["event_publishing"] = _section("event publishing", event_publishing.measure)
     results["edge"] = results["local"]["edge"]
     results["projection_lag_ms"] = results["local"]["projection_lag_ms"]
     results["run_ready_s"] = results["local"]["run_ready_s"]

@@ -100,6 +100,18 @@ class StreamSettings(_Settings):
     parallelization_factor: Annotated[int, Field(ge=1, le=10)] = 1
 
 
+class EventLogSettings(_Settings):
+    """The event log and its publisher."""
+
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    # The pause between attempts to publish an event SNS refused doubles from base up to max.
+    retry_base_seconds: Annotated[int, Field(ge=1, le=60)] = 1
+    retry_max_seconds: Annotated[int, Field(ge=1, le=900)] = 30
+    # The log stream mapping's own retries; events it gives up on are still published by the sweep.
+    stream_retry_attempts: Annotated[int, Field(ge=0, le=10_000)] = 10
+    unpublished_age_alarm_seconds: Annotated[int, Field(ge=60)] = 600
+
+
 class StackConfig(_Settings):
     """Everything that differs between deployments of the catalog stack."""
 
@@ -115,10 +127,10 @@ class StackConfig(_Settings):
     public_throttle: ThrottleSettings = ThrottleSettings(rate_limit=500, burst_limit=1000)
     stream: StreamSettings = StreamSettings()
     firewall: FirewallSettings = FirewallSettings()
+    event_log: EventLogSettings = EventLogSettings()
     log_retention_days: int = 30
     access_log_retention_days: Annotated[int, Field(ge=1)] = 90
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    powertools_layer_version: Annotated[int, Field(ge=1)]
     idempotency_ttl_seconds: Seconds = 24 * 3600
     admin_image_url_ttl_seconds: Seconds = 900
     upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600

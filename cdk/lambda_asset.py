@@ -1,7 +1,7 @@
 """The one code asset every function shares: the runtime packages of the repository, nothing else.
 
-Third-party code comes from the public Powertools layer (Powertools, pydantic v2, aws-xray-sdk) and
-the runtime (boto3), so the asset is plain Python copied from the repository: no Docker, no pip, no
+Third-party code comes from the dependency layer built from ``uv.lock``
+(:mod:`cdk.lambda_dependencies`), so the asset is plain Python copied from the repository: no
 platform-specific wheels. It is staged into a fresh directory rather than filtered in place, so
 CDK never walks ``.venv`` or ``cdk.out`` (hundreds of megabytes) just to exclude them.
 """

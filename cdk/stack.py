@@ -12,9 +12,11 @@ from cdk.config import StackConfig
 from cdk.constructs.access_logs import AccessLogs
 from cdk.constructs.admin_api import AdminApi
 from cdk.constructs.data import CatalogData
+from cdk.constructs.dependency_layer import DependencyLayer
 from cdk.constructs.edge import Edge
+from cdk.constructs.event_publishing import EventPublishing
 from cdk.constructs.firewall import ApiFirewall
-from cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionDefaults
+from cdk.constructs.function import FunctionDefaults
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.log_encryption import LogEncryption
 from cdk.constructs.monitoring import Monitoring
@@ -22,8 +24,6 @@ from cdk.constructs.projection import Projection
 from cdk.constructs.public_api import PublicApi
 from cdk.constructs.rest_api import ApiGatewayLogging
 from cdk.tagging import tag_stack
-
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
 
 class CatalogStack(Stack):
@@ -96,11 +96,21 @@ class CatalogStack(Stack):
             defaults=defaults,
             images_base_url=self.edge.base_url,
         )
+        self.publishing = EventPublishing(
+            self,
+            "EventPublishing",
+            config=config,
+            data=self.data,
+            defaults=defaults,
+            topic=self.projection.inventory_topic,
+            topic_key=self.projection.topic_key,
+        )
         self.functions = {
             **self.admin.functions,
             **self.public.functions,
             "image-registration": self.images.registration,
             "projector": self.projection.projector,
+            "event-publisher": self.publishing.publisher,
         }
         self.monitoring = Monitoring(
             self,
@@ -113,20 +123,18 @@ class CatalogStack(Stack):
             queues={
                 "projection-failures": self.projection.failures,
                 "image-registration-failures": self.images.registration_failures,
+                "event-publisher-failures": self.publishing.failures,
             },
+            oldest_unpublished_age=self.publishing.oldest_unpublished_age,
         )
         self._build_outputs()
         tag_stack(self, prefix=config.prefix, environment=config.stage, owner=config.owner)
 
     def _function_defaults(self, code: lambda_.Code) -> FunctionDefaults:
-        python = RUNTIME.name.replace(".", "")  # python3.13 -> python313
-        layer_arn = (
-            f"arn:{self.partition}:lambda:{self.config.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}:{self.config.powertools_layer_version}"
-        )
+        self.dependency_layer = DependencyLayer(self, "Dependencies")
         return FunctionDefaults(
             code=code,
-            layers=[lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)],
+            layers=[self.dependency_layer.layer],
             log_group_prefix=self.config.log_group_prefix,
             log_key=self.log_encryption.key,
             log_retention=self.config.log_retention,
@@ -151,6 +159,7 @@ class CatalogStack(Stack):
             "ProductsTableName": self.data.products.table_name,
             "ViewsTableName": self.data.views.table_name,
             "IdempotencyTableName": self.data.idempotency.table_name,
+            "EventLogTableName": self.data.event_log.table_name,
             "ProjectionFailureQueueUrl": self.projection.failures.queue_url,
             "DashboardName": self.monitoring.dashboard.dashboard_name,
         }

@@ -2,6 +2,7 @@
 
 * ``GET /_local/resources`` — where the local resources are (region, endpoint, names);
 * ``GET /openapi.json`` — the OpenAPI document of both APIs, generated from the handlers;
+* ``PUT|DELETE|GET /_local/faults/sns`` — make SNS unavailable for a while (``local.faults``);
 * ``/products``, ``/categories``, ``/images/...`` — through the edge cache, as through CloudFront;
 * everything else — the API Gateway, as the admin API is reached on AWS (unknown paths: 404).
 """
@@ -17,12 +18,14 @@ from http import HTTPStatus
 from typing import Any
 
 from local.edge import EdgeCache
+from local.faults import SnsOutage
 from local.resources import Resources
 from local.web import Handler, HttpRequest, HttpResponse, ServiceUnavailable, problem_response
-from shared.problems import MethodNotAllowed
+from shared.problems import MethodNotAllowed, ValidationProblem
 
 RESOURCES_PATH = "/_local/resources"
 OPENAPI_PATH = "/openapi.json"
+SNS_FAULT_PATH = "/_local/faults/sns"
 
 
 def resources_document(resources: Resources, aws_endpoint: str) -> dict[str, Any]:
@@ -65,6 +68,7 @@ class CatalogApp:
     edge: EdgeCache
     resources: dict[str, Any]
     openapi: Callable[[], dict[str, Any]] = _default_openapi
+    sns_outage: SnsOutage | None = None
 
     def __post_init__(self) -> None:
         self._openapi_lock = threading.Lock()
@@ -81,6 +85,8 @@ class CatalogApp:
             return (
                 json_response(self.resources) if request.path == RESOURCES_PATH else self._openapi_response()
             )
+        if request.path == SNS_FAULT_PATH and self.sns_outage is not None:
+            return self._sns_fault(request, self.sns_outage)
         if self.edge.behavior_for(request.path) is not None:
             return self.edge(request)
         return self.gateway(request)
@@ -99,3 +105,23 @@ class CatalogApp:
                         )
                     )
             return json_response(self._openapi_document)
+
+    @staticmethod
+    def _sns_fault(request: HttpRequest, outage: SnsOutage) -> HttpResponse:
+        if request.method == "PUT":
+            try:
+                seconds = float(json.loads(request.body or b"{}")["unavailable_seconds"])
+                outage.start(seconds)
+            except (ValueError, KeyError, TypeError) as error:
+                return problem_response(
+                    ValidationProblem(f'expected {{"unavailable_seconds": <seconds>}}: {error}')
+                )
+        elif request.method == "DELETE":
+            outage.end()
+        elif request.method != "GET":
+            return problem_response(
+                MethodNotAllowed(
+                    f"{request.method} is not allowed here", headers={"Allow": "GET, PUT, DELETE"}
+                )
+            )
+        return json_response({"unavailable_for_seconds": round(outage.remaining(), 1)})

@@ -328,6 +328,29 @@ class StreamPoller(Poller):
         self._limit = self._batch_size
 
 
+class SchedulePoller(Poller):
+    """Invokes a function on a fixed rate, as an EventBridge schedule does (``rate(1 minute)``)."""
+
+    def __init__(self, invoke: Callable[[dict[str, Any]], Any], *, name: str, interval: float) -> None:
+        super().__init__(name=name, interval=interval)
+        self._invoke = invoke
+        self.invocations = 0
+
+    def poll_once(self) -> bool:
+        """Invoke once with a scheduled event; never busy, so the next one waits ``interval``."""
+        self._invoke(
+            {
+                "version": "0",
+                "source": "aws.scheduler",
+                "detail-type": "Scheduled Event",
+                "time": _utc_timestamp(),
+                "detail": {},
+            }
+        )
+        self.invocations += 1
+        return False
+
+
 class QueuePoller(Poller):
     """Receives an SQS queue's messages and hands each to ``handle``; deletes what it handled.
 
@@ -398,14 +421,18 @@ def s3_notification_handler(invoke: Callable[[dict[str, Any]], Any]) -> Callable
     return handle
 
 
-def describe_inventory_event(body: str) -> str:
-    """One console line for an inventory event (a CloudEvent, raw SNS delivery)."""
+def describe_event(body: str) -> str:
+    """One console line for a catalog event (a CloudEvent, raw SNS delivery)."""
     try:
         event = json.loads(body)
         data = event["data"]
-        return (
-            f"event {event['type']} {data['product_id']} "
-            f"{data['previous_quantity']}→{data['quantity']} ({data['sku']})"
-        )
+        if "previous_quantity" in data:
+            detail = f"{data['previous_quantity']}→{data['quantity']} ({data['sku']})"
+        elif "product" in data:
+            changed = f" changed {','.join(data['changed'])}" if "changed" in data else ""
+            detail = f"v{data['version']}{changed} ({data['product']['sku']})"
+        else:
+            detail = f"v{data['version']} ({data['sku']})"
+        return f"event {event['type']} {event.get('subject') or data['product_id']} {detail}"
     except (ValueError, KeyError, TypeError):
         return f"event (unreadable) {body[:200]}"

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from shared.tables import ALL_TABLES, UPLOAD_PREFIX, TableSchema
+from shared.tables import ALL_TABLES, EVENT_LOG, PRODUCTS, UPLOAD_PREFIX, TableSchema
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,13 @@ class ResourceNames:
     products_table: str = "catalog-products"
     views_table: str = "catalog-views"
     idempotency_table: str = "catalog-idempotency"
+    events_table: str = "catalog-events"
     images_bucket: str = "catalog-images"
     inventory_topic: str = "catalog-inventory"
     cursor_secret: str = "catalog-cursor-signing-key"  # noqa: S105 - a name, not the secret
 
     def table(self, role: str) -> str:
-        """The table name for a schema role (``products``, ``views``, ``idempotency``)."""
+        """The table name for a schema role (``products``, ``views``, ``idempotency``, ``events``)."""
         return str(asdict(self)[f"{role}_table"])
 
 
@@ -42,6 +43,7 @@ class Resources:
     topic_arn: str
     cursor_secret_arn: str
     stream_arn: str
+    event_log_stream_arn: str
 
     def tables(self) -> dict[str, str]:
         """Role → table name, as `/_local/resources` reports them."""
@@ -88,7 +90,7 @@ def create_resources(
         service: boto3.client(service, region_name=region, endpoint_url=endpoint_url)
         for service in ("dynamodb", "s3", "sns", "secretsmanager")
     }
-    stream_arn = ""
+    stream_arns: dict[str, str] = {}
     for schema in ALL_TABLES:
         description = clients["dynamodb"].create_table(**table_definition(schema, names.table(schema.role)))
         if schema.ttl_attribute:
@@ -97,7 +99,7 @@ def create_resources(
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.ttl_attribute},
             )
         if schema.stream:
-            stream_arn = description["TableDescription"]["LatestStreamArn"]
+            stream_arns[schema.role] = description["TableDescription"]["LatestStreamArn"]
     bucket_args: dict[str, Any] = {"Bucket": names.images_bucket}
     if region != "us-east-1":
         bucket_args["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -107,7 +109,12 @@ def create_resources(
         Name=names.cursor_secret, SecretString=secrets.token_urlsafe(32)
     )["ARN"]
     return Resources(
-        names=names, region=region, topic_arn=topic_arn, cursor_secret_arn=secret_arn, stream_arn=stream_arn
+        names=names,
+        region=region,
+        topic_arn=topic_arn,
+        cursor_secret_arn=secret_arn,
+        stream_arn=stream_arns[PRODUCTS.role],
+        event_log_stream_arn=stream_arns[EVENT_LOG.role],
     )
 
 
@@ -118,6 +125,7 @@ def function_environment(resources: Resources, images_base_url: str = "") -> dic
         "PRODUCTS_TABLE_NAME": names.products_table,
         "VIEWS_TABLE_NAME": names.views_table,
         "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
+        "EVENT_LOG_TABLE_NAME": names.events_table,
         "IMAGES_BUCKET_NAME": names.images_bucket,
         "INVENTORY_TOPIC_ARN": resources.topic_arn,
         "CURSOR_SECRET_ARN": resources.cursor_secret_arn,
@@ -131,6 +139,7 @@ def function_environment(resources: Resources, images_base_url: str = "") -> dic
 # too; S3 and SNS deliver to Lambda directly, which moto cannot invoke in-process, so locally they
 # deliver to queues that the runtime's pollers drain into the same handlers.
 PROJECTOR_FAILURES_QUEUE = "catalog-projector-failures"
+PUBLISHER_FAILURES_QUEUE = "catalog-event-publisher-failures"
 IMAGE_UPLOADS_QUEUE = "catalog-local-image-uploads"
 CONSOLE_QUEUE = "catalog-local-console"
 
@@ -140,6 +149,7 @@ class LocalQueues:
     """URLs of the local runtime's queues."""
 
     projector_failures: str
+    publisher_failures: str
     image_uploads: str
     console: str
 
@@ -179,7 +189,7 @@ def create_local_queues(resources: Resources, endpoint_url: str | None = None) -
     sns = boto3.client("sns", region_name=resources.region, endpoint_url=endpoint_url)
     urls = {
         name: sqs.create_queue(QueueName=name)["QueueUrl"]
-        for name in (PROJECTOR_FAILURES_QUEUE, IMAGE_UPLOADS_QUEUE, CONSOLE_QUEUE)
+        for name in (PROJECTOR_FAILURES_QUEUE, PUBLISHER_FAILURES_QUEUE, IMAGE_UPLOADS_QUEUE, CONSOLE_QUEUE)
     }
     s3.put_bucket_notification_configuration(
         Bucket=resources.names.images_bucket,
@@ -196,6 +206,7 @@ def create_local_queues(resources: Resources, endpoint_url: str | None = None) -
     subscribe_queue(sns, sqs, resources.topic_arn, urls[CONSOLE_QUEUE])
     return LocalQueues(
         projector_failures=urls[PROJECTOR_FAILURES_QUEUE],
+        publisher_failures=urls[PUBLISHER_FAILURES_QUEUE],
         image_uploads=urls[IMAGE_UPLOADS_QUEUE],
         console=urls[CONSOLE_QUEUE],
     )

@@ -38,7 +38,7 @@ import boto3
 from local.console import Console
 from local.web import HttpRequest, HttpResponse
 from shared.routes import PUBLIC_QUERY_PARAMETERS
-from shared.tables import IMAGE_PREFIX, PRODUCT_RECORDS_FILTER
+from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
 
 if TYPE_CHECKING:
     # Imported for real only inside _wire: the handlers read their configuration when imported.
@@ -53,6 +53,9 @@ DEFAULT_AWS_PORT = 4566
 READY_LINE = "Catalog ready on http://{host}:{port}"
 STOP_DEADLINE_SECONDS = 4.5
 SEED_PROJECTION_TIMEOUT = 15.0
+# The sweep runs every minute on AWS (the finest EventBridge rate); locally every second, so the
+# retry pauses (at most 30 s) are what bounds the delay after an outage, as the contract says.
+LOCAL_SWEEP_INTERVAL_SECONDS = 1.0
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -94,6 +97,9 @@ class StackDefaults:
     upload_url_ttl_seconds: int = 600
     admin_image_url_ttl_seconds: int = 900
     idempotency_ttl_seconds: int = 24 * 3600
+    event_log_retention_days: int = 30
+    publish_retry_base_seconds: int = 1
+    publish_retry_max_seconds: int = 30
 
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -128,6 +134,15 @@ def stack_defaults(path: Path = CDK_JSON) -> StackDefaults:
             ),
             idempotency_ttl_seconds=int(
                 settings.get("idempotency_ttl_seconds", base.idempotency_ttl_seconds)
+            ),
+            event_log_retention_days=int(
+                (settings.get("event_log") or {}).get("retention_days", base.event_log_retention_days)
+            ),
+            publish_retry_base_seconds=int(
+                (settings.get("event_log") or {}).get("retry_base_seconds", base.publish_retry_base_seconds)
+            ),
+            publish_retry_max_seconds=int(
+                (settings.get("event_log") or {}).get("retry_max_seconds", base.publish_retry_max_seconds)
             ),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
@@ -211,6 +226,9 @@ def process_environment(
         "UPLOAD_URL_TTL_SECONDS": str(defaults.upload_url_ttl_seconds),
         "ADMIN_IMAGE_URL_TTL_SECONDS": str(defaults.admin_image_url_ttl_seconds),
         "IDEMPOTENCY_TTL_SECONDS": str(defaults.idempotency_ttl_seconds),
+        "EVENT_LOG_RETENTION_DAYS": str(defaults.event_log_retention_days),
+        "PUBLISH_RETRY_BASE_SECONDS": str(defaults.publish_retry_base_seconds),
+        "PUBLISH_RETRY_MAX_SECONDS": str(defaults.publish_retry_max_seconds),
         "ADMIN_ALLOWED_ORIGINS": inherited.get(
             "ADMIN_ALLOWED_ORIGINS", ",".join(defaults.admin_allowed_origins)
         ),
@@ -402,6 +420,7 @@ class LocalRuntime:
         """Load the functions and put the gateway and the edge cache behind the catalog port."""
         from local.app import CatalogApp, resources_document
         from local.edge import Behavior, EdgeCache, S3Origin
+        from local.faults import SNS_OUTAGE, install_sns_faults
         from local.gateway import ApiGateway, FunctionHost
 
         settings = self.settings
@@ -430,7 +449,10 @@ class LocalRuntime:
             max_ttl=defaults.edge_max_ttl,
         )
         self.resources_document = resources_document(resources, aws_endpoint)
-        self._server.app = CatalogApp(gateway=gateway, edge=edge, resources=self.resources_document)
+        install_sns_faults()
+        self._server.app = CatalogApp(
+            gateway=gateway, edge=edge, resources=self.resources_document, sns_outage=SNS_OUTAGE
+        )
         return host, gateway
 
     def _start_pollers(
@@ -444,8 +466,9 @@ class LocalRuntime:
         """Start the deliveries: stream to projector, S3 uploads to registration, events to console."""
         from local.pollers import (
             QueuePoller,
+            SchedulePoller,
             StreamPoller,
-            describe_inventory_event,
+            describe_event,
             event_filter,
             s3_notification_handler,
         )
@@ -464,6 +487,29 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(PRODUCT_RECORDS_FILTER),
         )
+        log_shards = (
+            streams_client(REGION, aws_endpoint)
+            .describe_stream(StreamArn=resources.event_log_stream_arn)["StreamDescription"]
+            .get("Shards", [])
+        )
+        # The publisher's own mapping: a failure here loses nothing (the event stays unpublished
+        # in the log and the sweep publishes it), so its failure records go to their own queue.
+        publisher_poller = StreamPoller(
+            StreamReader.for_table(resources.names.events_table, region=REGION, endpoint_url=aws_endpoint),
+            lambda event: host.invoke("event-publisher", event),
+            on_failure=lambda record: _send(sqs, queues.publisher_failures, record),
+            function_arn=host.function_arn("event-publisher"),
+            shard_id=log_shards[0]["ShardId"] if log_shards else "",
+            batch_size=defaults.batch_size,
+            max_retries=defaults.retry_attempts,
+            record_filter=event_filter(NEW_LOG_ITEMS_FILTER),
+            name="event-log-poller",
+        )
+        sweeper = SchedulePoller(
+            lambda event: host.invoke("event-publisher", event),
+            name="event-log-sweeper",
+            interval=LOCAL_SWEEP_INTERVAL_SECONDS,
+        )
         uploads_poller = QueuePoller(
             sqs,
             queues.image_uploads,
@@ -473,10 +519,10 @@ class LocalRuntime:
         console_poller = QueuePoller(
             sqs,
             queues.console,
-            lambda body: self.console.line(describe_inventory_event(body)),
+            lambda body: self.console.line(describe_event(body)),
             name="console-subscriber",
         )
-        self._pollers = [stream_poller, uploads_poller, console_poller]
+        self._pollers = [stream_poller, publisher_poller, sweeper, uploads_poller, console_poller]
         for poller in self._pollers:
             poller.start()
         self._check()

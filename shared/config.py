@@ -48,9 +48,10 @@ class AdminApiConfig(FunctionConfig):
 
 
 class AdminProductsConfig(AdminApiConfig):
-    """`commands.products`: product CRUD; admin reads show presigned image URLs."""
+    """`commands.products`: product CRUD and history; admin reads show presigned image URLs."""
 
     images_bucket_name: str
+    event_log_table_name: TableName
     admin_image_url_ttl_seconds: Seconds = 900
 
 
@@ -85,13 +86,27 @@ class PublicApiConfig(FunctionConfig):
     not_found_max_age: Annotated[int, Field(ge=0, le=10)] = 10
 
 
+RetentionDays = Annotated[int, Field(ge=1, le=3650)]
+
+
 class ProjectorConfig(FunctionConfig):
-    """`projectors.catalog`: maintains the read views and publishes inventory events."""
+    """`projectors.catalog`: maintains the read views and logs every event with its view change."""
 
     views_table_name: TableName
-    inventory_topic_arn: str
+    event_log_table_name: TableName
+    event_log_retention_days: RetentionDays = 30
     images_base_url: str = ""
     event_source: str = "urn:catalog:products"
+
+
+class EventPublisherConfig(FunctionConfig):
+    """`projectors.publisher`: publishes logged events to the topic, retrying until SNS takes them."""
+
+    event_log_table_name: TableName
+    inventory_topic_arn: str
+    publish_retry_base_seconds: Annotated[int, Field(ge=1, le=60)] = 1
+    publish_retry_max_seconds: Annotated[int, Field(ge=1, le=900)] = 30
+    sweep_max_events: Annotated[int, Field(ge=1, le=10_000)] = 1000
 
 
 ConfigT = TypeVar("ConfigT", bound=FunctionConfig)

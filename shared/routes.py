@@ -16,6 +16,7 @@ from shared.config import (
     AdminImagesConfig,
     AdminInventoryConfig,
     AdminProductsConfig,
+    EventPublisherConfig,
     FunctionConfig,
     ImageRegistrationConfig,
     ProjectorConfig,
@@ -112,8 +113,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "projector",
         "projectors.catalog.handler.handler",
         "stream",
-        "Projects the products stream into read views and inventory events",
+        "Projects the products stream into read views, logging every event with its view change",
         config=ProjectorConfig,
+    ),
+    FunctionSpec(
+        "event-publisher",
+        "projectors.publisher.handler.handler",
+        "stream",
+        "Publishes logged events to the topic (log stream and a schedule), retrying until SNS accepts",
+        config=EventPublisherConfig,
     ),
 )
 
@@ -129,6 +137,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/admin/products/{id}", "admin-products", ReplaceProductRequest),
     Route("PATCH", "/admin/products/{id}", "admin-products", PatchProductRequest, MERGE_PATCH),
     Route("DELETE", "/admin/products/{id}", "admin-products"),
+    Route("GET", "/admin/products/{id}/events", "admin-products"),
     Route("POST", "/admin/products/{id}/inventory", "admin-inventory", InventoryAdjustmentRequest),
     Route("POST", "/admin/products/{id}/images", "admin-images", ImageUploadRequest),
     Route("DELETE", "/admin/products/{id}/images/{image_id}", "admin-images"),

@@ -49,7 +49,27 @@ VIEWS = TableSchema(
 # Powertools idempotency records; DynamoDB's TTL removes them after the 24 h window.
 IDEMPOTENCY = TableSchema(role="idempotency", partition_key="id", ttl_attribute="expiration")
 
-ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY)
+# The event log: every event the projector derives, written in the same transaction as the view
+# change that produced it, then published from the log's own stream (NEW_IMAGE) by the publisher.
+# Items: pk = PRODUCT#<id>, sk = <version>#<position> (a product's history, in order). Unpublished
+# events carry the sparse `unpublished` index keys, which the publisher removes once SNS accepted
+# them; `timeline` orders every event by day and time for replays. DynamoDB's TTL expires them.
+UNPUBLISHED_INDEX = IndexSchema(name="unpublished", partition_key="pending_pk", sort_key="pending_sk")
+TIMELINE_INDEX = IndexSchema(name="timeline", partition_key="log_day", sort_key="log_time")
+EVENT_LOG = TableSchema(
+    role="events",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(UNPUBLISHED_INDEX, TIMELINE_INDEX),
+    stream="NEW_IMAGE",
+    ttl_attribute="expires_at",
+)
+
+# The publisher's log-stream mapping filter: new log items only (marking one published is a
+# MODIFY); the stack's mapping and the local poller both use it.
+NEW_LOG_ITEMS_FILTER = {"eventName": ["INSERT"]}
+
+ALL_TABLES = (PRODUCTS, VIEWS, IDEMPOTENCY, EVENT_LOG)
 
 # The event-source filter pattern of the projector's stream mapping: only product items reach the
 # projector, SKU guards do not (the stack's mapping and the local poller both use it).

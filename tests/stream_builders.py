@@ -154,11 +154,39 @@ def product_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, A
     return [r for r in records if str(r["dynamodb"]["Keys"]["pk"]["S"]).startswith("PRODUCT#")]
 
 
-def invoke_projector(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Invoke the projector Lambda handler with one batch."""
+def invoke_projector(records: Sequence[Mapping[str, Any]], *, publish: bool = True) -> dict[str, Any]:
+    """Invoke the projector Lambda handler with one batch, then (by default) hand the events it
+    logged to the publisher as the log's stream mapping does, so subscribers receive them."""
     from projectors.catalog.handler import handler
 
-    return dict(handler(lambda_event(records), LocalLambdaContext(function_name="projector")))
+    response = dict(handler(lambda_event(records), LocalLambdaContext(function_name="projector")))
+    if publish:
+        invoke_publisher_on_new_log_items()
+    return response
+
+
+def new_log_records(table_name: str = "catalog-events", region: str = "us-west-1") -> list[dict[str, Any]]:
+    """Every INSERT record of the event log's stream, from its start (the mapping's filter)."""
+    reader = StreamReader.for_table(table_name, region=region)
+    return [record for record in reader.read_new() if record["eventName"] == "INSERT"]
+
+
+def invoke_publisher_on_new_log_items() -> dict[str, Any]:
+    """Invoke the publisher Lambda with the log's stream. Events already published are skipped
+    by the publisher itself (their claim fails), so re-reading the stream from its start is safe."""
+    from projectors.publisher.handler import handler
+
+    records = new_log_records()
+    if not records:
+        return {"batchItemFailures": []}
+    return dict(handler(lambda_event(records), LocalLambdaContext(function_name="event-publisher")))
+
+
+def invoke_sweep() -> dict[str, Any]:
+    """Invoke the publisher Lambda as its schedule does."""
+    from projectors.publisher.handler import handler
+
+    return dict(handler({"source": "aws.scheduler"}, LocalLambdaContext(function_name="event-publisher")))
 
 
 def failed_identifiers(response: Mapping[str, Any]) -> list[str]:
@@ -167,9 +195,11 @@ def failed_identifiers(response: Mapping[str, Any]) -> list[str]:
 
 
 class SubscribedQueue:
-    """An SQS queue subscribed to the inventory topic (raw delivery): what subscribers receive."""
+    """An SQS queue subscribed to the topic (raw delivery), optionally filtered on event types."""
 
-    def __init__(self, resources: Resources, name: str = "inventory-subscriber") -> None:
+    def __init__(
+        self, resources: Resources, name: str = "inventory-subscriber", types: Sequence[str] | None = None
+    ) -> None:
         self._sqs = boto3.client("sqs", region_name=resources.region)
         self.url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
@@ -179,7 +209,10 @@ class SubscribedQueue:
             TopicArn=resources.topic_arn,
             Protocol="sqs",
             Endpoint=arn,
-            Attributes={"RawMessageDelivery": "true"},
+            Attributes={
+                "RawMessageDelivery": "true",
+                **({"FilterPolicy": json.dumps({"type": list(types)})} if types is not None else {}),
+            },
             ReturnSubscriptionArn=True,
         )
 

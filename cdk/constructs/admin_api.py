@@ -119,6 +119,7 @@ class AdminApi(Construct):
             "images_bucket_name": images.bucket_name,
             "admin_image_url_ttl_seconds": self._config.admin_image_url_ttl_seconds,
             "upload_url_ttl_seconds": self._config.upload_url_ttl_seconds,
+            "event_log_table_name": data.event_log.table_name,
         }
         functions = {
             key: CatalogFunction(
@@ -144,6 +145,8 @@ class AdminApi(Construct):
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
             resources=[data.products.table_arn],
         )
+        # A product's history is one Query on its partition of the event log.
+        products.grant("ReadProductHistory", actions=["dynamodb:Query"], resources=[data.event_log.table_arn])
         # Admin reads show presigned GETs (signed with this role); deleting a product removes its images.
         products.grant(
             "PresignAndRemoveImages",

@@ -1,8 +1,9 @@
 """The catalog's DynamoDB tables, built from the key schemas in :mod:`shared.tables`.
 
-All three tables share one customer-managed key with rotation: the write model (with its stream),
-the read views and the idempotency records. Point-in-time recovery is on everywhere; production
-retains tables and key when the stack goes away, other stages may be torn down.
+All four tables share one customer-managed key with rotation: the write model (with its stream),
+the read views, the idempotency records and the event log (with its stream). Point-in-time
+recovery is on everywhere; production retains tables and key when the stack goes away, other
+stages may be torn down.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cdk.config import StackConfig
-from shared.tables import IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
+from shared.tables import EVENT_LOG, IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
 
 _STREAM_VIEW_TYPES = {
     "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
@@ -24,7 +25,7 @@ _STREAM_VIEW_TYPES = {
 
 
 class CatalogData(Construct):
-    """Products (write model), views (read model) and idempotency tables under one CMK."""
+    """Products (write model), views (read model), idempotency and event-log tables under one CMK."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
@@ -41,6 +42,7 @@ class CatalogData(Construct):
         self.products = self._build_table("ProductsTable", PRODUCTS, removal)
         self.views = self._build_table("ViewsTable", VIEWS, removal)
         self.idempotency = self._build_table("IdempotencyTable", IDEMPOTENCY, removal)
+        self.event_log = self._build_table("EventLogTable", EVENT_LOG, removal)
 
     def _build_table(self, construct_id: str, schema: TableSchema, removal: RemovalPolicy) -> dynamodb.Table:
         table = dynamodb.Table(

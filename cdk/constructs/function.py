@@ -1,8 +1,9 @@
 """One Lambda function of :data:`shared.routes.FUNCTIONS`, with its own log group and its own role.
 
 Every function is built the same way: Python 3.13 on arm64, X-Ray active tracing, JSON logs into an
-explicit log group with retention, the shared code asset and Powertools layer, and an execution
-role that starts empty: each capability construct grants exactly the actions the function calls.
+explicit log group with retention, the shared code asset and the dependency layer built from
+``uv.lock`` (:mod:`cdk.constructs.dependency_layer`), and an execution role that starts empty:
+each capability construct grants exactly the actions the function calls.
 """
 
 from __future__ import annotations
@@ -201,8 +202,8 @@ class CatalogFunction(Construct):
         acknowledge(
             self.function,
             "AwsSolutions-L1",
-            "Pinned to Python 3.13 on purpose: the project's tested runtime (lockfile, CI) and the runtime "
-            "of the Powertools v3 arm64 layer this stack pins; the two are bumped together.",
+            "Pinned to Python 3.13 on purpose: the dependency layer's wheels are built from uv.lock for "
+            "exactly this runtime and architecture; runtime and layer are bumped together.",
         )
         acknowledge(
             self.role,

@@ -42,6 +42,7 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.IFunction],
         projector: lambda_.IFunction,
         queues: Mapping[str, sqs.IQueue],
+        oldest_unpublished_age: cloudwatch.IMetric,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -82,6 +83,15 @@ class Monitoring(Construct):
             threshold=config.iterator_age_alarm_seconds * 1000,
             evaluation_periods=3,
             description="The projector is behind the products stream: public reads are getting stale",
+        )
+        # Missing data breaches: the sweep reports the age every minute, so silence means it stopped.
+        self._alarm(
+            "unpublished-events",
+            oldest_unpublished_age,
+            threshold=config.event_log.unpublished_age_alarm_seconds,
+            evaluation_periods=2,
+            description="Logged events wait to be published (SNS refuses them, or the sweep is not running)",
+            missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
         for name, queue in queues.items():
             self._alarm(
@@ -129,6 +139,7 @@ class Monitoring(Construct):
         threshold: float,
         description: str,
         evaluation_periods: int = 1,
+        missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> None:
         alarm = cloudwatch.Alarm(
             self,
@@ -139,7 +150,7 @@ class Monitoring(Construct):
             threshold=threshold,
             evaluation_periods=evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            treat_missing_data=missing_data,
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)

@@ -1,4 +1,7 @@
-"""The projection: products stream -> projector -> read views and inventory events on SNS.
+"""The projection: products stream -> projector -> read views and the event log, and the topic.
+
+The projector writes each view change and the events it produced in one transaction; it never
+calls SNS (``EventPublishing`` publishes from the log), so an SNS outage cannot fail its records.
 
 The event source mapping hands the projector batches of *product* records only (the SKU guard
 items of the write model are filtered out before they cost an invocation). A failing record is
@@ -36,7 +39,7 @@ def product_records_filter() -> str:
 
 
 class Projection(Construct):
-    """Inventory topic (CMK-encrypted), projector function, its stream mapping and failure queue."""
+    """Event topic (CMK-encrypted), projector function, its stream mapping and failure queue."""
 
     def __init__(
         self,
@@ -98,7 +101,8 @@ class Projection(Construct):
             defaults=defaults,
             settings={
                 "views_table_name": data.views.table_name,
-                "inventory_topic_arn": self.inventory_topic.topic_arn,
+                "event_log_table_name": data.event_log.table_name,
+                "event_log_retention_days": self._config.event_log.retention_days,
                 "images_base_url": images_base_url,
             },
             timeout=Duration.seconds(60),
@@ -118,18 +122,11 @@ class Projection(Construct):
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             resources=[data.views.table_arn],
         )
+        # Each event is a Put in the view change's transaction.
+        projector.grant("LogEvents", actions=["dynamodb:PutItem"], resources=[data.event_log.table_arn])
         # Decrypt reads the stream; GenerateDataKey parks failed batches in the encrypted failure queue.
         projector.grant(
             "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
-        )
-        # PublishBatch is authorized as sns:Publish.
-        projector.grant(
-            "PublishInventoryEvents", actions=["sns:Publish"], resources=[self.inventory_topic.topic_arn]
-        )
-        projector.grant(
-            "EncryptInventoryEvents",
-            actions=["kms:GenerateDataKey", "kms:Decrypt"],
-            resources=[self.topic_key.key_arn],
         )
         projector.grant("ParkFailedBatches", actions=["sqs:SendMessage"], resources=[self.failures.queue_arn])
         return projector

@@ -1,4 +1,4 @@
-"""Admin API function: product create, read, replace, patch and delete.
+"""Admin API function: product create, read, replace, patch and delete, and a product's history.
 
 Thin: parse and validate (Powertools + pydantic), call :class:`ProductCommands`, render.
 """
@@ -10,14 +10,16 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, once, respond, stored
 from commands.data.images import S3ImageStorage
+from commands.products import history
 from commands.products.logic import ProductCommands, admin_view
 from shared.config import AdminProductsConfig, load_config
+from shared.data.event_log import EventLogTable
 from shared.data.products import DynamoProductStore
-from shared.http import admin_resolver, api_handler, expected_version
+from shared.http import admin_resolver, api_handler, expected_version, json_response
 from shared.models.product import (
     AdminProduct,
     CreateProductRequest,
@@ -34,6 +36,11 @@ app = admin_resolver(config.admin_allowed_origins)
 @cache
 def _commands() -> ProductCommands:
     return ProductCommands(DynamoProductStore(config.products_table_name), images=_images())
+
+
+@cache
+def _event_log() -> EventLogTable:
+    return EventLogTable(config.event_log_table_name)
 
 
 @cache
@@ -122,6 +129,27 @@ def delete_product(id: str, if_match: IfMatch = None) -> Response[str]:
     _commands().delete(id, expected_version(if_match))
     metrics.add_metric(name="ProductsDeleted", unit="Count", value=1)
     return no_content()
+
+
+@app.get(
+    "/admin/products/<id>/events",
+    summary="A product's events, newest first",
+    description="The product's events from the event log, in the envelope subscribers get; "
+    "pass next_cursor back as cursor for older events.",
+    tags=["admin"],
+    responses=documented(HTTPStatus.OK, history.EventHistory, "One page of the product's events"),
+)
+def product_events(
+    id: str,
+    type: Annotated[str | None, Query(pattern=history.EVENT_TYPE_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=history.MAX_LIMIT)] = history.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=history.MAX_CURSOR_LENGTH)] = None,
+) -> Response[str]:
+    """200 with a page of events; 404 for a product that never existed (a deleted one keeps its history)."""
+    page = history.history_page(_event_log(), id, event_type=type, limit=limit, cursor=cursor)
+    if not page.items and cursor is None and type is None:
+        _commands().get(id)  # raises the 404 when the product is unknown
+    return json_response(page)
 
 
 handler = api_handler(app)

@@ -1,11 +1,10 @@
 """Lambda entry point of the projector: a DynamoDB stream batch in, a partial batch response out.
 
-Phase one applies every record to the views, one at a time and in stream order (Powertools'
-BatchProcessor records which fail). Phase two publishes the events of every applied record in
-PublishBatch calls across the whole batch. A record is reported in ``batchItemFailures`` when
-its view write or any of its events failed; Lambda then resumes the shard from the lowest
-reported sequence number, where version guards make re-applied views no-ops and events are
-re-published with the same ids.
+Every record is applied to the views one at a time, in stream order (Powertools' BatchProcessor
+records which fail); its events are logged in the same transaction as its view change, and the
+publisher sends them from the log. A record is reported in ``batchItemFailures`` only when its
+view change could not be written; Lambda then resumes the shard from the lowest reported sequence
+number, where version guards make re-applied views (and their events) no-ops.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from projectors.catalog.service import CatalogProjector, ProjectorSettings, RecordResult
 from shared.config import ProjectorConfig, cached_config
-from shared.data.events import SnsEventPublisher
+from shared.data.event_log import EventLogTable
 from shared.data.views import DynamoViewRepository
 from shared.observability import logger, metrics, tracer
 
@@ -31,11 +30,11 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 @cache
 def catalog_projector() -> CatalogProjector:
-    """The process-wide projector, wired to the configured views table and topic."""
+    """The process-wide projector, wired to the configured views table and event log."""
     config: ProjectorConfig = cached_config(ProjectorConfig)
+    event_log = EventLogTable(config.event_log_table_name, retention_days=config.event_log_retention_days)
     return CatalogProjector(
-        views=DynamoViewRepository(config.views_table_name),
-        publisher=SnsEventPublisher(config.inventory_topic_arn),
+        views=DynamoViewRepository(config.views_table_name, event_log=event_log),
         settings=ProjectorSettings(images_base_url=config.images_base_url, event_source=config.event_source),
     )
 
@@ -79,26 +78,11 @@ def project_batch(
     response = process_partial_response(
         event=dict(event), record_handler=record_handler, processor=processor, context=context
     )
-    unpublished = projector.publish(applied)
     failures = list(response.get("batchItemFailures", []))
-    failures += [
-        {"itemIdentifier": result.item_identifier}
-        for result in applied
-        if result.item_identifier in unpublished
-    ]
-
     metrics.add_metric(name="RecordsProjected", unit=MetricUnit.Count, value=len(applied))
     metrics.add_metric(name="ViewsChanged", unit=MetricUnit.Count, value=sum(r.view_applied for r in applied))
-    metrics.add_metric(
-        name="EventsPublished",
-        unit=MetricUnit.Count,
-        value=sum(len(r.events) for r in applied if r.item_identifier not in unpublished),
-    )
+    metrics.add_metric(name="EventsLogged", unit=MetricUnit.Count, value=sum(len(r.events) for r in applied))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
-    if unpublished:
-        logger.warning(
-            "events not published; records will be retried", extra={"records": sorted(unpublished)}
-        )
     return {"batchItemFailures": failures}
 
 

@@ -1,7 +1,7 @@
 """Pure projection rules: what a products-stream record means for the views and for subscribers.
 
 Nothing here does I/O. The service applies :func:`plan_transition` against the stored view state
-and publishes what :func:`inventory_events` returns.
+and logs what :func:`record_events` returns in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,12 +10,30 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from shared.data.products import PRODUCT_ENTITY, product_from_item
 from shared.data.views import ProductView, ViewState, ViewTransition
-from shared.models.events import InventoryData, InventoryEventBase, InventoryEventType, build_event
+from shared.models.events import (
+    CHANGEABLE_FIELDS,
+    CatalogEventBase,
+    EventImage,
+    EventProduct,
+    EventType,
+    InventoryData,
+    InventoryEventBase,
+    InventoryEventType,
+    ProductCreated,
+    ProductCreatedData,
+    ProductDeleted,
+    ProductDeletedData,
+    ProductEventType,
+    ProductUpdated,
+    ProductUpdatedData,
+    build_event,
+)
 from shared.models.product import (
     Product,
     ProductStatus,
@@ -27,7 +45,8 @@ from shared.models.product import (
 from shared.tables import PRODUCT_KEY_PREFIX
 
 # Event ids are uuid5(namespace, "<stream eventID>:<type>"): the same record always yields the
-# same ids, so redelivered events can be dropped by id downstream.
+# same ids, so redelivered events can be dropped by id downstream. The namespace keeps its first
+# name so ids of inventory events stay what they were before product events existed.
 EVENT_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:catalog:inventory-events")
 
 
@@ -47,6 +66,7 @@ class ProductChange:
     kind: ChangeKind
     old: Product | None
     new: Product | None
+    committed_at: datetime | None = None
 
     @property
     def product_id(self) -> str:
@@ -77,8 +97,13 @@ def parse_change(record: Mapping[str, Any]) -> ProductChange:
     new = _image(body.get("NewImage"))
     if (kind is ChangeKind.REMOVE and old is None) or (kind is not ChangeKind.REMOVE and new is None):
         raise ValueError(f"{kind} record {record.get('eventID')} lacks the image it needs")
+    seconds = body.get("ApproximateCreationDateTime")
     return ProductChange(
-        event_id=str(record["eventID"]), kind=kind, old=old, new=None if kind is ChangeKind.REMOVE else new
+        event_id=str(record["eventID"]),
+        kind=kind,
+        old=old,
+        new=None if kind is ChangeKind.REMOVE else new,
+        committed_at=datetime.fromtimestamp(seconds, UTC) if isinstance(seconds, int | float) else None,
     )
 
 
@@ -162,7 +187,7 @@ def plan_transition(current: ProductView | None, target: ProductView) -> ViewTra
     )
 
 
-def event_id(stream_event_id: str, event_type: InventoryEventType) -> str:
+def event_id(stream_event_id: str, event_type: EventType) -> str:
     """The deterministic id of the event of ``event_type`` derived from one stream record."""
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{stream_event_id}:{event_type.value}"))
 
@@ -222,3 +247,82 @@ def inventory_events(change: ProductChange, source: str) -> list[InventoryEventB
         )
         for event_type in types
     ]
+
+
+def event_product(product: Product) -> EventProduct:
+    """A product as product events carry it: the admin shape, images without URLs."""
+    return EventProduct(
+        id=product.id,
+        sku=product.sku,
+        name=product.name,
+        description=product.description,
+        category=product.category,
+        price=product.price,
+        currency=product.currency,
+        inventory=product.inventory,
+        low_stock_threshold=product.low_stock_threshold,
+        status=product.status,
+        images=[EventImage(id=image.id, content_type=image.content_type) for image in product.images],
+        version=product.version,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def changed_fields(old: Product, new: Product) -> list[str]:
+    """The admin-visible fields whose value differs between two versions, in a fixed order."""
+    before, after = event_product(old), event_product(new)
+    return [name for name in CHANGEABLE_FIELDS if getattr(before, name) != getattr(after, name)]
+
+
+def product_events(change: ProductChange, source: str) -> list[CatalogEventBase]:
+    """The product lifecycle event one committed write produces: created, updated or deleted.
+
+    Every write of an existing product is an update, even one that changed no visible field (a
+    replace with the same values still made a new version, and version-tracking subscribers must
+    see it). A deletion carries version last + 1, like the view's tombstone, so it orders after
+    every update of the product.
+    """
+    if change.kind is ChangeKind.REMOVE:
+        old = change.old
+        assert old is not None
+        deleted = ProductDeletedData(
+            product_id=old.id, sku=old.sku, category=old.category, version=old.version + 1
+        )
+        return [
+            ProductDeleted(
+                id=event_id(change.event_id, ProductEventType.DELETED),
+                source=source,
+                subject=old.id,
+                time=change.committed_at or old.updated_at,
+                data=deleted,
+            )
+        ]
+    new = change.new
+    assert new is not None
+    if change.old is None:
+        return [
+            ProductCreated(
+                id=event_id(change.event_id, ProductEventType.CREATED),
+                source=source,
+                subject=new.id,
+                time=new.updated_at,
+                data=ProductCreatedData(product=event_product(new), version=new.version),
+            )
+        ]
+    return [
+        ProductUpdated(
+            id=event_id(change.event_id, ProductEventType.UPDATED),
+            source=source,
+            subject=new.id,
+            time=new.updated_at,
+            data=ProductUpdatedData(
+                product=event_product(new), changed=changed_fields(change.old, new), version=new.version
+            ),
+        )
+    ]
+
+
+def record_events(change: ProductChange, source: str) -> list[CatalogEventBase]:
+    """Every event one committed write produces: its product event first, then its inventory events."""
+    return [*product_events(change, source), *inventory_events(change, source)]

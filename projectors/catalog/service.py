@@ -1,26 +1,27 @@
-"""The projector's use cases: apply stream records to the views, then publish their events.
+"""The projector's use case: apply stream records to the views and log their events with them.
 
-Side effects go through two small interfaces, :class:`ViewStore` and
-:class:`~shared.data.events.EventPublisher`, so tests, the rebuild and the local runtime reuse
-exactly this code with real or substitute implementations.
+The projector never publishes: each view change and the events it produced are written in one
+transaction (the view store's), and the publisher (``projectors.publisher``) sends them from the
+event log. A publishing outage therefore cannot hold up the views or fail a stream record.
+Side effects go through the small :class:`ViewStore` interface, so tests, the rebuild and the
+local runtime reuse exactly this code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from projectors.catalog.projection import (
-    inventory_events,
     is_product_record,
     parse_change,
     plan_transition,
+    record_events,
     target_view,
 )
-from shared.data.events import EventPublisher
 from shared.data.views import ProductView, ViewTransition
-from shared.models.events import InventoryEventBase
+from shared.models.events import CatalogEventBase
 
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -32,7 +33,8 @@ class ViewStore(Protocol):
         """The stored view state (strongly consistent), or ``None``."""
 
     def apply(self, transition: ViewTransition) -> bool:
-        """Apply a transition atomically; ``False`` when its expected version no longer holds."""
+        """Apply a transition (view, counts, events) atomically; ``False`` when its expected
+        version no longer holds."""
 
 
 class ProjectionConflictError(RuntimeError):
@@ -54,8 +56,11 @@ class ViewProjector:
         self._store = store
         self._max_attempts = max_attempts
 
-    def project(self, target: ProductView) -> ViewOutcome:
+    def project(self, target: ProductView, events: Sequence[CatalogEventBase] = ()) -> ViewOutcome:
         """Bring the stored view up to ``target`` unless it is already at that version or later.
+
+        ``events`` are logged with the view change, atomically; when the record is a duplicate or
+        older than the stored view, nothing is written, so events are logged at most once.
 
         Raises
         ------
@@ -66,7 +71,7 @@ class ViewProjector:
             transition = plan_transition(self._store.current(target.product_id), target)
             if transition is None:
                 return ViewOutcome(applied=False)
-            if self._store.apply(transition):
+            if self._store.apply(replace(transition, events=tuple(events))):
                 return ViewOutcome(applied=True, count_deltas=transition.count_deltas)
         raise ProjectionConflictError(
             f"view of {target.product_id} kept changing; giving up after {self._max_attempts}"
@@ -83,48 +88,35 @@ class ProjectorSettings:
 
 @dataclass
 class RecordResult:
-    """A record whose views were applied, with the events still to publish for it."""
+    """What projecting one record did: the events it logged (none for a duplicate)."""
 
     item_identifier: str
-    events: list[InventoryEventBase]
+    events: list[CatalogEventBase]
     view_applied: bool
 
 
 class CatalogProjector:
-    """Applies products-stream records to the read views and publishes their inventory events."""
+    """Applies products-stream records to the read views, logging their events in the same write."""
 
-    def __init__(self, views: ViewStore, publisher: EventPublisher, settings: ProjectorSettings) -> None:
+    def __init__(self, views: ViewStore, settings: ProjectorSettings) -> None:
         self._views = ViewProjector(views)
-        self._publisher = publisher
         self._settings = settings
 
     def apply_record(self, record: Mapping[str, Any]) -> RecordResult:
-        """Apply one Lambda-shaped stream record to the views; return the events it produces.
+        """Apply one Lambda-shaped stream record to the views and log the events it produces.
 
         Records of other items (SKU guards) are acknowledged and produce nothing. Events are
-        derived from the record alone, so a redelivered record yields identical events even when
-        its view write is now a no-op.
+        derived from the record alone (ids from its ``eventID``); a redelivered record whose view
+        change is already stored writes nothing, so its events are not logged twice.
         """
         identifier = str(record["dynamodb"]["SequenceNumber"])
         if not is_product_record(record):
             return RecordResult(item_identifier=identifier, events=[], view_applied=False)
         change = parse_change(record)
-        outcome = self._views.project(target_view(change, self._settings.images_base_url))
+        events = record_events(change, self._settings.event_source)
+        outcome = self._views.project(target_view(change, self._settings.images_base_url), events)
         return RecordResult(
             item_identifier=identifier,
-            events=inventory_events(change, self._settings.event_source),
+            events=events if outcome.applied else [],
             view_applied=outcome.applied,
         )
-
-    def publish(self, results: Sequence[RecordResult]) -> set[str]:
-        """Publish the events of every result together; return the identifiers of the records
-        with at least one event that was not accepted."""
-        events = [event for result in results for event in result.events]
-        if not events:
-            return set()
-        failed_events = self._publisher.publish(events)
-        return {
-            result.item_identifier
-            for result in results
-            if any(event.id in failed_events for event in result.events)
-        }

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
+from shared.data.event_log import EventLogTable
+from shared.models.events import CatalogEventBase
 from shared.models.product import PublicProduct
 from shared.tables import CATALOG_LISTING_INDEX, CATEGORY_LISTING_INDEX, product_key
 
@@ -72,12 +75,14 @@ class ViewTransition:
     """One atomic change of the views: a product's new state plus the count changes it implies.
 
     ``expected_version`` is the version the writer read (``None``: no view item existed); the
-    write is applied only if the stored item is still at that version.
+    write is applied only if the stored item is still at that version. ``events`` are logged in
+    the same transaction, so they exist exactly when the view change does.
     """
 
     view: ProductView
     expected_version: int | None
     count_deltas: Mapping[str, int] = field(default_factory=dict)
+    events: tuple[CatalogEventBase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,9 +154,12 @@ def view_from_item(item: Mapping[str, Any]) -> ProductView:
 class DynamoViewRepository:
     """The read views on a DynamoDB table (see the module docstring for the item layout)."""
 
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self, table_name: str, client: DynamoDBClient | None = None, *, event_log: EventLogTable | None = None
+    ) -> None:
         self._table = table_name
         self._client = client or dynamodb_client()
+        self._event_log = event_log
 
     @property
     def table_name(self) -> str:
@@ -171,13 +179,18 @@ class DynamoViewRepository:
         return view_from_item(from_attribute_values(item)) if item else None
 
     def apply(self, transition: ViewTransition) -> bool:
-        """Write the view and ADD the count deltas in one transaction.
+        """Write the view, ADD the count deltas and log the events in one transaction.
 
         Returns
         -------
         bool
             ``False`` when the stored view is no longer at ``transition.expected_version`` (or a
             concurrent transaction touched the same items): nothing was written; re-read and retry.
+
+        Raises
+        ------
+        ValueError
+            When the transition carries events but this repository has no event log.
         """
         put: dict[str, Any] = {
             "TableName": self._table,
@@ -205,6 +218,14 @@ class DynamoViewRepository:
                     }
                 }
             )
+        if transition.events:
+            if self._event_log is None:
+                raise ValueError("this views repository has no event log to record events in")
+            now = datetime.now(UTC)
+            actions += [
+                self._event_log.put_action(event, position, now)
+                for position, event in enumerate(transition.events)
+            ]
         try:
             self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except ClientError as error:

@@ -29,7 +29,7 @@ def test_local_resources_name_what_exists_on_the_aws_endpoint(
     assert set(resources) == {"region", "aws_endpoint", "tables", "topic_arn", "bucket"}
     assert resources["region"] == "us-west-1"
     assert resources["aws_endpoint"] == catalog.aws_endpoint
-    assert set(resources["tables"]) == {"products", "views", "idempotency"}
+    assert set(resources["tables"]) == {"products", "views", "idempotency", "events"}
     assert set(resources["tables"].values()) <= set(cloud["dynamodb"].list_tables()["TableNames"])
     assert resources["topic_arn"] in [t["TopicArn"] for t in cloud["sns"].list_topics()["Topics"]]
     cloud["s3"].head_bucket(Bucket=resources["bucket"])

@@ -8,6 +8,7 @@ import pytest
 from local.resources import Resources
 from local.streams import StreamReader
 from shared.data.views import DynamoViewRepository
+from shared.models.events import InventoryEventType, ProductEventType
 from tests.stream_builders import Catalog, SubscribedQueue, catalog_for, stream_reader
 
 
@@ -31,5 +32,11 @@ def views(aws: Resources) -> DynamoViewRepository:
 
 @pytest.fixture
 def subscriber(aws: Resources) -> SubscribedQueue:
-    """An SQS queue subscribed to the inventory topic: what downstream systems receive."""
-    return SubscribedQueue(aws)
+    """An SQS queue subscribed to the topic's inventory events: what a purchasing system receives."""
+    return SubscribedQueue(aws, types=[t.value for t in InventoryEventType])
+
+
+@pytest.fixture
+def product_subscriber(aws: Resources) -> SubscribedQueue:
+    """An SQS queue subscribed to the topic's product events: what a search indexer receives."""
+    return SubscribedQueue(aws, "product-subscriber", types=[t.value for t in ProductEventType])

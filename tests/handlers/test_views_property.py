@@ -19,7 +19,7 @@ from local.streams import batches, lambda_event
 from projectors.catalog.handler import project_batch
 from projectors.catalog.projection import public_view
 from projectors.catalog.service import CatalogProjector, ProjectorSettings
-from shared.data.events import SnsEventPublisher
+from shared.data.event_log import EventLogTable
 from shared.data.products import StockTooLow
 from shared.data.views import DynamoViewRepository
 from shared.models.product import ProductStatus
@@ -46,11 +46,13 @@ class ProjectionMachine(RuleBasedStateMachine):
         client = boto3.client("dynamodb", region_name=REGION)
         self.catalog = catalog_for(self.resources)
         self.stream = stream_reader(self.resources)
-        self.views = DynamoViewRepository(self.resources.names.views_table, client)
+        self.views = DynamoViewRepository(
+            self.resources.names.views_table,
+            client,
+            event_log=EventLogTable(self.resources.names.events_table, client),
+        )
         self.projector = CatalogProjector(
-            self.views,
-            SnsEventPublisher(self.resources.topic_arn, boto3.client("sns", region_name=REGION)),
-            ProjectorSettings(images_base_url=BASE_URL, event_source="urn:test"),
+            self.views, ProjectorSettings(images_base_url=BASE_URL, event_source="urn:test")
         )
         self.delivered: list[list[Any]] = []
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.tables import IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
+from shared.tables import EVENT_LOG, IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
 from tests.infra.support import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -18,6 +18,7 @@ def _tables(synth: Synthesized) -> dict[str, tuple[TableSchema, str]]:
         "products": (PRODUCTS, synth.logical_id(data.products)),
         "views": (VIEWS, synth.logical_id(data.views)),
         "idempotency": (IDEMPOTENCY, synth.logical_id(data.idempotency)),
+        "events": (EVENT_LOG, synth.logical_id(data.event_log)),
     }
 
 
@@ -28,13 +29,13 @@ def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]
     return keys
 
 
-def test_there_are_exactly_the_three_tables_of_shared_tables(synthesized: Synthesized) -> None:
+def test_there_are_exactly_the_tables_of_shared_tables(synthesized: Synthesized) -> None:
     assert set(synthesized.of_type("AWS::DynamoDB::Table")) == {
         logical_id for _, logical_id in _tables(synthesized).values()
     }
 
 
-@pytest.mark.parametrize("role", ["products", "views", "idempotency"])
+@pytest.mark.parametrize("role", ["products", "views", "idempotency", "events"])
 def test_table_keys_and_indexes_are_the_shared_schemas(synthesized: Synthesized, role: str) -> None:
     schema, logical_id = _tables(synthesized)[role]
     table = synthesized.resources[logical_id]["Properties"]
@@ -48,7 +49,7 @@ def test_table_keys_and_indexes_are_the_shared_schemas(synthesized: Synthesized,
     assert {a["AttributeType"] for a in table["AttributeDefinitions"]} == {"S"}
 
 
-@pytest.mark.parametrize("role", ["products", "views", "idempotency"])
+@pytest.mark.parametrize("role", ["products", "views", "idempotency", "events"])
 def test_every_table_is_encrypted_with_the_rotating_customer_managed_key_and_recoverable(
     synthesized: Synthesized, role: str
 ) -> None:
@@ -66,7 +67,7 @@ def test_every_table_is_encrypted_with_the_rotating_customer_managed_key_and_rec
     assert synthesized.resources[key_id]["Properties"]["EnableKeyRotation"] is True
 
 
-def test_only_the_products_table_streams_new_and_old_images(synthesized: Synthesized) -> None:
+def test_the_products_table_streams_both_images_and_the_event_log_new_items(synthesized: Synthesized) -> None:
     streams = {
         role: synthesized.resources[logical_id]["Properties"].get("StreamSpecification")
         for role, (_, logical_id) in _tables(synthesized).items()
@@ -75,6 +76,7 @@ def test_only_the_products_table_streams_new_and_old_images(synthesized: Synthes
         "products": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
         "views": None,
         "idempotency": None,
+        "events": {"StreamViewType": "NEW_IMAGE"},
     }
 
 

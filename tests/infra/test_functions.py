@@ -89,10 +89,14 @@ def test_environment_values_point_at_the_stack_resources_and_configuration(synth
     assert public["CURSOR_SECRET_ARN"] == {"Ref": synthesized.logical_id(stack.public.cursor_secret)}
     assert public["CACHE_S_MAXAGE"] == str(config.cache.s_maxage)
     projector = functions["projector"]["Environment"]["Variables"]
-    assert projector["INVENTORY_TOPIC_ARN"] == {
+    assert projector["EVENT_LOG_TABLE_NAME"] == {"Ref": synthesized.logical_id(stack.data.event_log)}
+    assert projector["EVENT_LOG_RETENTION_DAYS"] == str(config.event_log.retention_days)
+    assert projector["POWERTOOLS_LOG_LEVEL"] == config.log_level
+    publisher = functions["event-publisher"]["Environment"]["Variables"]
+    assert publisher["INVENTORY_TOPIC_ARN"] == {
         "Ref": synthesized.logical_id(stack.projection.inventory_topic)
     }
-    assert projector["POWERTOOLS_LOG_LEVEL"] == config.log_level
+    assert publisher["PUBLISH_RETRY_MAX_SECONDS"] == str(config.event_log.retry_max_seconds)
 
 
 def test_a_function_whose_required_setting_is_missing_fails_synthesis() -> None:
@@ -107,18 +111,14 @@ def test_a_setting_no_function_knows_fails_synthesis() -> None:
         )
 
 
-def test_every_function_uses_the_one_shared_code_asset_and_the_powertools_layer(
+def test_every_function_uses_the_one_shared_code_asset_and_the_stacks_own_dependency_layer(
     synthesized: Synthesized,
 ) -> None:
     functions = _functions(synthesized).values()
     assert len({function["Code"]["S3Key"] for function in functions}) == 1
-    layers = {tuple(function["Layers"]) for function in functions}
-    assert len(layers) == 1
-    (layer,) = next(iter(layers))
-    region, version = synthesized.catalog.config.region, synthesized.catalog.config.powertools_layer_version
-    assert layer == (
-        f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
-    )
+    layer_id = synthesized.logical_id(synthesized.stack.dependency_layer.layer)
+    # No public layer ARN: every layer is built in this stack from uv.lock.
+    assert all(function["Layers"] == [{"Ref": layer_id}] for function in functions)
 
 
 def _asset_directory(synth: Synthesized) -> Path:

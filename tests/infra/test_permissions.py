@@ -30,10 +30,11 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
     """The whole permission set of every function, written out by hand."""
     stack = synth.stack
     data, images, public, projection = stack.data, stack.images, stack.public, stack.projection
-    products, views, idempotency = (
+    products, views, idempotency, event_log = (
         _arn(synth, data.products),
         _arn(synth, data.views),
         _arn(synth, data.idempotency),
+        _arn(synth, data.event_log),
     )
     table_key = _arn(synth, data.key)
     bucket = (
@@ -57,6 +58,7 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | idempotency_records
         | decrypt_tables
         | _pairs(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], products)
+        | _pairs(["dynamodb:Query"], event_log)
         | _pairs(["s3:GetObject", "s3:DeleteObject"], registered),
         "admin-inventory": TRACING
         | logs("admin-inventory")
@@ -98,9 +100,22 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         )
         | {("dynamodb:ListStreams", "*")}
         | _pairs(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], views)
+        | _pairs(["dynamodb:PutItem"], event_log)
+        | _pairs(["sqs:SendMessage"], _arn(synth, projection.failures))
+        | park_failures,
+        "event-publisher": TRACING
+        | logs("event-publisher")
+        | decrypt_tables
+        | _pairs(
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            _arn(synth, data.event_log, "StreamArn"),
+        )
+        | {("dynamodb:ListStreams", "*")}
+        | _pairs(["dynamodb:UpdateItem"], event_log)
+        | _pairs(["dynamodb:Query"], f"{event_log}/index/unpublished")
         | _pairs(["sns:Publish"], _ref(synth, projection.inventory_topic))
         | _pairs(["kms:GenerateDataKey", "kms:Decrypt"], _arn(synth, projection.topic_key))
-        | _pairs(["sqs:SendMessage"], _arn(synth, projection.failures))
+        | _pairs(["sqs:SendMessage"], _arn(synth, stack.publishing.failures))
         | park_failures,
     }
 

@@ -159,10 +159,42 @@ def test_failure_queues_are_encrypted_and_tls_only(synthesized: Synthesized, que
     assert policy[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def _mapping(synth: Synthesized) -> dict[str, Any]:
-    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
-    properties: dict[str, Any] = mapping["Properties"]
-    return properties
+def _mapping(synth: Synthesized, function: Any = None) -> dict[str, Any]:
+    """The event source mapping of ``function`` (default: the projector's)."""
+    target = function or synth.stack.projection.projector.function
+    (properties,) = [
+        mapping["Properties"]
+        for mapping in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": synth.logical_id(target)}
+    ]
+    return dict(properties)
+
+
+def test_the_event_log_stream_feeds_the_publisher_new_items_with_partial_failures(
+    synthesized: Synthesized,
+) -> None:
+    stack = synthesized.stack
+    mapping = _mapping(synthesized, stack.publishing.publisher.function)
+    assert mapping["EventSourceArn"] == {
+        "Fn::GetAtt": [synthesized.logical_id(stack.data.event_log), "StreamArn"]
+    }
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == [
+        {"eventName": ["INSERT"]}
+    ]
+    failures_id = synthesized.logical_id(stack.publishing.failures)
+    assert mapping["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [failures_id, "Arn"]}}
+    }
+
+
+def test_a_schedule_sweeps_the_log_every_minute(synthesized: Synthesized) -> None:
+    (rule,) = synthesized.of_type("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    (target,) = rule["Properties"]["Targets"]
+    publisher_id = synthesized.logical_id(synthesized.stack.publishing.publisher.function)
+    assert target["Arn"] == {"Fn::GetAtt": [publisher_id, "Arn"]}
 
 
 def test_the_products_stream_feeds_the_projector_with_partial_batch_failures(

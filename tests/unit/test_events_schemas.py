@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from shared.data.events import message_attributes
+from projectors.publisher.sns import message_attributes
 from shared.models.events import (
     DEFAULT_SCHEMA_DIRECTORY,
     EVENT_MODELS,

@@ -56,6 +56,7 @@ def test_configuration_is_read_from_upper_cased_names() -> None:
             "PRODUCTS_TABLE_NAME": "products",
             "IDEMPOTENCY_TABLE_NAME": "idem",
             "IMAGES_BUCKET_NAME": "b",
+            "EVENT_LOG_TABLE_NAME": "events",
             "ADMIN_ALLOWED_ORIGINS": "https://a.example, https://b.example",
             "UNRELATED": "x",
         },

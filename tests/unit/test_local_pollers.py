@@ -12,7 +12,7 @@ import pytest
 from local.pollers import (
     QueuePoller,
     StreamPoller,
-    describe_inventory_event,
+    describe_event,
     event_filter,
     failure_record,
     s3_notification_handler,
@@ -293,8 +293,8 @@ def test_inventory_events_print_as_one_line() -> None:
         "data": {"product_id": "p1", "sku": "MUG-1", "previous_quantity": 3, "quantity": 0},
     }
 
-    assert describe_inventory_event(json.dumps(event)) == "event catalog.inventory.depleted.v1 p1 3→0 (MUG-1)"
-    assert describe_inventory_event("not json").startswith("event (unreadable)")
+    assert describe_event(json.dumps(event)) == "event catalog.inventory.depleted.v1 p1 3→0 (MUG-1)"
+    assert describe_event("not json").startswith("event (unreadable)")
 
 
 @pytest.mark.parametrize(("batch_size", "retries"), [(0, 1), (1, -1)])

@@ -184,6 +184,7 @@ def test_local_resources_document_has_exactly_the_documented_keys(aws: Resources
         "products": aws.names.products_table,
         "views": aws.names.views_table,
         "idempotency": aws.names.idempotency_table,
+        "events": aws.names.events_table,
     }
     assert app(HttpRequest("DELETE", "/_local/resources")).status == 405
 

@@ -1,0 +1,1 @@
+"""The event publisher: event log → SNS topic, retried until SNS accepts."""
