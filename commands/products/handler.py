@@ -26,6 +26,7 @@ from shared.models.product import (
     ReplaceProductRequest,
 )
 from shared.observability import metrics
+from shared.snapstart import prime, validation_request
 
 config = load_config(AdminProductsConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -125,3 +126,4 @@ def delete_product(id: str, if_match: IfMatch = None) -> Response[str]:
 
 
 handler = api_handler(app)
+prime(_commands, _images, validation_request(app, "POST", "/admin/products", "{}"))

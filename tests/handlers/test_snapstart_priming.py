@@ -1,0 +1,69 @@
+"""SnapStart priming: what the primers build before the snapshot, and the runtime hook they use."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from local.resources import Resources
+from shared import snapstart
+from shared.routes import FUNCTIONS
+
+
+def _cached_builders(module: Any) -> dict[str, Any]:
+    """The handler's process-wide cached factories, its own or imported from its package."""
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if callable(getattr(value, "cache_info", None))
+        and str(getattr(value, "__module__", "")).startswith(("commands.", "queries.", "projectors."))
+    }
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.key)
+def test_primers_build_every_cached_client_of_the_function_without_a_request(
+    aws: Resources, spec: Any
+) -> None:
+    module = importlib.import_module(spec.handler.rpartition(".")[0])
+    builders = _cached_builders(module)
+    assert builders, f"{spec.key} has no cached clients to prime"
+    assert all(builder.cache_info().currsize == 0 for builder in builders.values())
+
+    snapstart.run_primers()
+
+    built = {name for name, builder in builders.items() if builder.cache_info().currsize == 1}
+    # The cursor codec reads the signing secret: a restored environment must fetch the current one.
+    assert built == set(builders) - {"cursor_codec"}
+
+
+def test_primers_are_handed_to_lambdas_before_snapshot_hook_when_the_runtime_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registered: list[Callable[[], Any]] = []
+    runtime_module = SimpleNamespace(register_before_snapshot=registered.append)
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_module)
+    monkeypatch.setattr(snapstart, "_PRIMERS", [])
+    built: list[str] = []
+
+    snapstart.prime(lambda: built.append("client"))
+
+    assert len(registered) == 1
+    registered[0]()
+    assert built == ["client"]
+
+
+def test_without_the_runtime_module_priming_waits_for_run_primers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails, as outside Lambda
+    monkeypatch.setattr(snapstart, "_PRIMERS", [])
+    built: list[str] = []
+
+    snapstart.prime(lambda: built.append("client"))
+
+    assert built == []
+    assert snapstart.run_primers() == 1
+    assert built == ["client"]
