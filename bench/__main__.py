@@ -16,13 +16,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # in-process figures; cold start sets its own
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
 from bench import aws_calls, cold_start, cost, list_scan, local_runtime, projector, synth
 from bench.sections import Context, Section
 
@@ -84,8 +77,20 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+BENCH_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-west-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # in-process figures; cold start sets its own
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
 def main() -> None:
     """Run every section and write the results, whatever fails."""
+    for name, value in BENCH_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
     results: dict[str, Any] = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
