@@ -46,7 +46,7 @@ def _requests(function_key: str, resources: Any) -> Callable[[], Callable[[], An
         reader = StreamReader(resources.stream_arn, region=REGION)
 
         def prepare() -> Callable[[], Any]:
-            write_history(store, 10, prefix=f"FIRST{next(_SKUS)}")
+            write_history(store, 2, prefix=f"FIRST{next(_SKUS)}")  # one product: its two records
             event = lambda_event(reader.read_new())
             return lambda: handler_for("projector")(event, LocalLambdaContext())
 
