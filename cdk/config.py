@@ -109,7 +109,7 @@ class StackConfig(_Settings):
     admin_image_url_ttl_seconds: Seconds = 900
     upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     iterator_age_alarm_seconds: Annotated[int, Field(ge=1)] = 60
-    # Lambda SnapStart on every function's published versions (decision 30): cold
+    # Lambda SnapStart on every function's published versions (decision 35): cold
     # starts resume from a primed snapshot, at a per-GB charge for caching and restoring it.
     snap_start: bool = True
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"

@@ -3,7 +3,7 @@
 The functions, pollers and the edge run in the same process as moto's server and address it by
 its URL (``AWS_ENDPOINT_URL``), as they would address AWS. Sending those requests over TCP cost
 most of a local admin write: botocore's HTTP client, a socket round trip, and a new werkzeug
-thread per connection, all competing for one GIL (decision 29).
+thread per connection, all competing for one GIL (decision 34).
 
 :func:`dispatch_in_process` registers a botocore ``before-send`` hook: a request to the local
 endpoint's URL is handed straight to the same WSGI application the server runs, so it is

@@ -9,7 +9,7 @@ resolver's validation models) is not. :func:`prime` hands builders to the runtim
 ``snapshot_restore_py`` ships with Lambda's Python runtime (3.12+) only, not on PyPI, so it is
 imported guardedly. Without SnapStart the hook never runs and everything stays lazy, so a plain
 cold start does no extra work. Priming makes no AWS calls: secrets are still read after
-restore, so a rotated secret reaches restored environments (decision 30).
+restore, so a rotated secret reaches restored environments (decision 35).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from queries.common import (
     cacheable,
     config,
     cursor_codec,
+    cursor_secret,
     not_found,
     reject_unknown_parameters,
     views,
@@ -68,4 +69,5 @@ def get_product(id: str) -> Response[str]:
 
 
 handler = api_handler(app)
-prime(config, views, validation_request(app, "GET", "/products", query={"limit": "0"}))
+# The secret holder is built, not read: a restored environment fetches the current value.
+prime(config, views, cursor_secret, validation_request(app, "GET", "/products", query={"limit": "0"}))

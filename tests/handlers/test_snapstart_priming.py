@@ -40,8 +40,7 @@ def test_each_function_primes_its_own_cached_clients_without_a_request(
     assert snapstart.run_primers() == 1
 
     built = {name for name, builder in builders.items() if builder.cache_info().currsize == 1}
-    # The cursor codec reads the signing secret: a restored environment must fetch the current one.
-    assert built == set(builders) - {"cursor_codec"}
+    assert built == set(builders)
 
 
 def test_primers_are_handed_to_lambdas_before_snapshot_hook_when_the_runtime_has_it(
