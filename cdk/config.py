@@ -135,6 +135,9 @@ class StackConfig(_Settings):
     admin_image_url_ttl_seconds: Seconds = 900
     upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     iterator_age_alarm_seconds: Annotated[int, Field(ge=1)] = 60
+    # Lambda SnapStart on every function's published versions (decision 49): cold
+    # starts resume from a primed snapshot, at a per-GB charge for caching and restoring it.
+    snap_start: bool = True
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
     # A custom domain is the only way to raise CloudFront's viewer TLS floor to TLSv1.2_2021;
     # the certificate must live in us-east-1 (a CloudFront requirement).

@@ -142,6 +142,7 @@ class CatalogStack(Stack):
             log_level=self.config.log_level,
             service_name=self.config.service_name,
             metrics_namespace=self.config.metrics_namespace,
+            snap_start=self.config.snap_start,
         )
 
     def _build_outputs(self) -> None:

@@ -233,7 +233,7 @@ class AdminApi(Construct):
         self.methods = add_routes(
             api,
             ADMIN_ROUTES,
-            {key: fn.function for key, fn in self.functions.items()},
+            {key: fn.alias for key, fn in self.functions.items()},
             RequestValidation(self, "Validation", api=api),
             MethodAuth(authorizer=authorizer),
         )

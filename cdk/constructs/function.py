@@ -49,6 +49,8 @@ FUNCTION_CHECKOV_SKIPS: Mapping[str, str] = MappingProxyType(
 )
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# The alias every trigger invokes: the version published from the current code and settings.
+LIVE_ALIAS = "live"
 
 SettingValue = str | int | Sequence[str]
 
@@ -70,6 +72,7 @@ class FunctionDefaults:
     log_level: str
     service_name: str
     metrics_namespace: str
+    snap_start: bool = False
 
 
 def function_environment(key: str, settings: Mapping[str, SettingValue]) -> dict[str, str]:
@@ -172,7 +175,11 @@ class CatalogFunction(Construct):
                 defaults.log_level.replace("WARNING", "WARN")
             ],
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if defaults.snap_start else None,
         )
+        # Every trigger (API Gateway, the stream mapping, S3) invokes this alias, never $LATEST:
+        # SnapStart applies to published versions only, and one wiring serves both settings.
+        self.alias = lambda_.Alias(self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version)
         self.grant(
             "WriteOwnLogs",
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],

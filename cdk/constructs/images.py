@@ -59,7 +59,7 @@ class CatalogImages(Construct):
             self,
             "AllowS3ToInvokeRegistration",
             action="lambda:InvokeFunction",
-            function_name=self.registration.function.function_arn,
+            function_name=self.registration.alias.function_arn,
             principal="s3.amazonaws.com",
             source_account=Aws.ACCOUNT_ID,
             source_arn=self.bucket_arn,
@@ -136,7 +136,7 @@ class CatalogImages(Construct):
             lambda_configurations=[
                 s3.CfnBucket.LambdaConfigurationProperty(
                     event="s3:ObjectCreated:*",
-                    function=self.registration.function.function_arn,
+                    function=self.registration.alias.function_arn,
                     filter=s3.CfnBucket.NotificationFilterProperty(
                         s3_key=s3.CfnBucket.S3KeyFilterProperty(
                             rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=UPLOAD_PREFIX)]
@@ -186,7 +186,7 @@ class CatalogImages(Construct):
             self,
             "RegistrationAsyncInvoke",
             function_name=registration.function.function_name,
-            qualifier="$LATEST",
+            qualifier=registration.alias.alias_name,  # S3 invokes the alias; its settings apply
             maximum_retry_attempts=_ASYNC_RETRY_ATTEMPTS,
             maximum_event_age_in_seconds=int(_ASYNC_MAX_EVENT_AGE.to_seconds()),
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(

@@ -137,7 +137,7 @@ class Projection(Construct):
         mapping = lambda_.CfnEventSourceMapping(
             self,
             "ProductsStreamMapping",
-            function_name=self.projector.function.function_name,
+            function_name=self.projector.alias.function_arn,
             event_source_arn=data.products.table_stream_arn,
             # The whole retained history: no write made while the mapping was (re)created is skipped.
             starting_position="TRIM_HORIZON",

@@ -156,7 +156,7 @@ class PublicApi(Construct):
         self.methods = add_routes(
             api,
             PUBLIC_ROUTES,
-            {key: fn.function for key, fn in self.functions.items()},
+            {key: fn.alias for key, fn in self.functions.items()},
             RequestValidation(self, "Validation", api=api),
             MethodAuth(api_key_required=True),
         )

@@ -77,10 +77,10 @@ def test_browsers_may_post_uploads_from_admin_origins_only(synthesized: Synthesi
 
 def test_uploads_trigger_image_registration_and_nothing_else(synthesized: Synthesized) -> None:
     bucket_id = synthesized.logical_id(synthesized.stack.images.bucket)
-    function_id = synthesized.logical_id(synthesized.stack.images.registration.function)
+    alias_id = synthesized.logical_id(synthesized.stack.images.registration.alias)
     (configuration,) = _bucket(synthesized)["NotificationConfiguration"]["LambdaConfigurations"]
     assert configuration["Event"] == "s3:ObjectCreated:*"
-    assert configuration["Function"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert configuration["Function"] == {"Ref": alias_id}  # the alias: SnapStart's versions
     assert configuration["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": UPLOAD_PREFIX}]
     (permission_id,) = [
         key
@@ -205,7 +205,7 @@ def test_the_products_stream_feeds_the_projector_with_partial_batch_failures(
     assert mapping["EventSourceArn"] == {
         "Fn::GetAtt": [synthesized.logical_id(stack.data.products), "StreamArn"]
     }
-    assert mapping["FunctionName"] == {"Ref": synthesized.logical_id(stack.projection.projector.function)}
+    assert mapping["FunctionName"] == {"Ref": synthesized.logical_id(stack.projection.projector.alias)}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BatchSize"] == stream.batch_size
     assert mapping["BisectBatchOnFunctionError"] is True
