@@ -261,6 +261,7 @@ def test_methods_the_standard_library_does_not_know_still_reach_the_app(
     assert response.status == 200
     assert [request.method for request in app.requests] == [method]
 
+
 def test_each_keep_alive_response_leaves_in_one_piece(served: tuple[CatalogServer, Recorder]) -> None:
     # Headers and body written separately let Nagle's algorithm hold the body until the client's
     # delayed ACK (~40 ms a request); a single read must see the whole response every time.
