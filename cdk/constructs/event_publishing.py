@@ -85,7 +85,7 @@ class EventPublishing(Construct):
             "SweepSchedule",
             description="Publishes logged events SNS has not accepted yet",
             schedule=events.Schedule.rate(SWEEP_RATE),
-            targets=[targets.LambdaFunction(self.publisher.function, retry_attempts=2)],
+            targets=[targets.LambdaFunction(self.publisher.alias, retry_attempts=2)],
         )
         self.oldest_unpublished_age = cloudwatch.Metric(
             namespace=config.metrics_namespace,
@@ -132,7 +132,7 @@ class EventPublishing(Construct):
         mapping = lambda_.CfnEventSourceMapping(
             self,
             "EventLogStreamMapping",
-            function_name=self.publisher.function.function_name,
+            function_name=self.publisher.alias.function_arn,
             event_source_arn=data.event_log.table_stream_arn,
             starting_position="TRIM_HORIZON",
             batch_size=stream.batch_size,

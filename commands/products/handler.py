@@ -154,4 +154,4 @@ def product_events(
 
 
 handler = api_handler(app)
-prime(_commands, _images, validation_request(app, "POST", "/admin/products", "{}"))
+prime(_commands, _event_log, _images, validation_request(app, "POST", "/admin/products", "{}"))

@@ -121,7 +121,7 @@ def test_secrets_and_failure_queues_use_the_table_key(synthesized: Synthesized) 
     secrets = synthesized.of_type("AWS::SecretsManager::Secret")
     queues = synthesized.of_type("AWS::SQS::Queue")
     assert len(secrets) == 2
-    assert len(queues) == 2
+    assert len(queues) == 3  # the failure queues of the projector, the publisher and image registration
     assert all(s["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [table_key, "Arn"]} for s in secrets.values())
     assert all(
         q["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [table_key, "Arn"]} for q in queues.values()

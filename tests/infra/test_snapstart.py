@@ -60,10 +60,21 @@ def test_api_gateway_may_invoke_the_aliases(production: Synthesized) -> None:
 
 def test_stream_and_uploads_invoke_the_aliases(production: Synthesized) -> None:
     stack = production.stack
-    (mapping,) = production.of_type("AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["FunctionName"] == {
-        "Ref": production.logical_id(stack.projection.projector.alias)
-    }
+    mapped = [
+        mapping["Properties"]["FunctionName"]
+        for mapping in production.of_type("AWS::Lambda::EventSourceMapping").values()
+    ]
+    assert sorted(mapped, key=str) == sorted(
+        [
+            {"Ref": production.logical_id(stack.projection.projector.alias)},
+            {"Ref": production.logical_id(stack.publishing.publisher.alias)},
+        ],
+        key=str,
+    )
+    (rule,) = production.of_type("AWS::Events::Rule").values()
+    assert [target["Arn"] for target in rule["Properties"]["Targets"]] == [
+        {"Ref": production.logical_id(stack.publishing.publisher.alias)}
+    ]
     registration_alias = {"Ref": production.logical_id(stack.images.registration.alias)}
     s3_permissions = [
         permission["Properties"]

@@ -160,8 +160,8 @@ def test_failure_queues_are_encrypted_and_tls_only(synthesized: Synthesized, que
 
 
 def _mapping(synth: Synthesized, function: Any = None) -> dict[str, Any]:
-    """The event source mapping of ``function`` (default: the projector's)."""
-    target = function or synth.stack.projection.projector.function
+    """The event source mapping of ``function`` (default: the projector's), which invokes its alias."""
+    target = (function or synth.stack.projection.projector).alias
     (properties,) = [
         mapping["Properties"]
         for mapping in synth.of_type("AWS::Lambda::EventSourceMapping").values()
@@ -174,7 +174,7 @@ def test_the_event_log_stream_feeds_the_publisher_new_items_with_partial_failure
     synthesized: Synthesized,
 ) -> None:
     stack = synthesized.stack
-    mapping = _mapping(synthesized, stack.publishing.publisher.function)
+    mapping = _mapping(synthesized, stack.publishing.publisher)
     assert mapping["EventSourceArn"] == {
         "Fn::GetAtt": [synthesized.logical_id(stack.data.event_log), "StreamArn"]
     }
@@ -193,8 +193,8 @@ def test_a_schedule_sweeps_the_log_every_minute(synthesized: Synthesized) -> Non
     (rule,) = synthesized.of_type("AWS::Events::Rule").values()
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     (target,) = rule["Properties"]["Targets"]
-    publisher_id = synthesized.logical_id(synthesized.stack.publishing.publisher.function)
-    assert target["Arn"] == {"Fn::GetAtt": [publisher_id, "Arn"]}
+    # The schedule invokes the published alias, as every other trigger does (SnapStart).
+    assert target["Arn"] == {"Ref": synthesized.logical_id(synthesized.stack.publishing.publisher.alias)}
 
 
 def test_the_products_stream_feeds_the_projector_with_partial_batch_failures(
