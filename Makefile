@@ -6,6 +6,14 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov pins an older boto3 than the functions use, so it lives in its own tool environment;
+# the stamp names the version, so changing the pin reinstalls it.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)
+# No network look-ups (guideline links) and no banner: the result is the same offline.
+CHECKOV_ARGS := --framework cloudformation --skip-download --compact --quiet
+
 NODE_STAMP := node_modules/.installed
 # The CLI pinned by package-lock.json; it runs the app named in cdk.json.
 CDK := npx --no-install cdk
@@ -38,13 +46,18 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(PY) -m cdk.lambda_dependencies
 	@touch $@
 
+$(CHECKOV_STAMP): $(STAMP)
+	$(UV) venv --quiet --allow-existing --python python3 $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	@touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(STAMP) $(NODE_STAMP) ## Create .venv (locked Python packages, Lambda layer) and node_modules (CDK CLI)
 
-test: $(STAMP) ## The whole suite, offline: unit, handler, infrastructure and end-to-end tests
+test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite: unit, handler, infrastructure (checkov) and end-to-end tests (schemathesis)
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Unit and handler tests only
@@ -59,8 +72,9 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-synth: $(STAMP) ## Synthesize the stack into cdk.out/ with the cdk-nag gate, then cfn-lint it
+synth: $(STAMP) $(CHECKOV_STAMP) ## Synthesize the stack into cdk.out/ with the cdk-nag gate, then checkov and cfn-lint
 	$(PY) -m cdk.synth
+	$(CHECKOV_VENV)/bin/checkov $(CHECKOV_ARGS) -f cdk.out/*.template.json
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 deploy: $(STAMP) $(NODE_STAMP) ## cdk deploy with the pinned CLI (needs AWS credentials; STAGE=dev|prod)

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from bench.sections import Context, Measured
 from local.apigw import LocalLambdaContext
 from local.resources import create_resources, function_environment
 from local.streams import StreamReader, lambda_event
@@ -45,7 +46,7 @@ def _count(operation: Callable[[], Any]) -> dict[str, Any]:
     return {"total": sum(calls.values()), "by_operation": dict(sorted(calls.items()))}
 
 
-def measure() -> dict[str, Any]:
+def measure(_: Context) -> Measured:
     """AWS calls per operation on warm functions (clients and configuration already built)."""
     with mock_aws():
         resources = create_resources("us-west-1")
@@ -102,4 +103,4 @@ def measure() -> dict[str, Any]:
             lambda: call("GET", f"/products/{created['id']}", claims=None)
         )
         figures["public_list_page"] = _count(lambda: call("GET", "/products", claims=None, query="limit=20"))
-        return figures
+        return Measured(figures)

@@ -1,6 +1,6 @@
 """Publisher lag and SNS calls per event.
 
-``measure()`` starts the local runtime (the same publisher code and retry rules as on AWS),
+``measure()`` uses the bench's local runtime (the same publisher code and retry rules as on AWS),
 subscribes an SQS queue of its own to the topic, and times each admin write from its 2xx to the
 moment the write's ``catalog.product.updated.v1`` event is received from the queue: projection,
 the log's stream, the publisher, SNS and SQS, as a subscriber sees it. SNS calls per event come
@@ -16,11 +16,13 @@ from typing import Any
 
 import boto3
 
-from bench.local_runtime import Runtime, running
-from bench.projector import measure_projector
+from bench.local_runtime import LAG_P50_TARGET_MS, LAG_P99_TARGET_MS, Runtime
+from bench.sections import Context, Figure, Measured
 from local.resources import subscribe_queue
 
 UPDATED = "catalog.product.updated.v1"
+# PublishBatch takes 10 entries, so a full batch is 0.1 calls per event.
+SNS_CALLS_PER_EVENT_TARGET = 0.1
 
 
 def _clients(runtime: Runtime) -> tuple[Any, Any]:
@@ -75,17 +77,21 @@ def measure_lag(runtime: Runtime, changes: int = 100) -> dict[str, Any]:
     }
 
 
-def measure() -> dict[str, Any]:
-    """Publisher lag on the local runtime, and SNS calls per event from a 100-record batch."""
-    batch = measure_projector(batch_size=100)
-    with running("--no-seed") as runtime:
-        lag = measure_lag(runtime)
-    return {
-        "lag_ms": lag,
-        "sns_calls_per_event": round(batch["sns_calls"] / batch["events"], 3) if batch["events"] else 0.0,
-        "events_in_batch": batch["events"],
-    }
+def measure(context: Context) -> Measured:
+    """Publisher lag on the local runtime; SNS calls per event from the projector section's batch.
 
-
-if __name__ == "__main__":
-    print(json.dumps(measure(), indent=2))
+    The lag has the projection lag's targets: the publisher adds the log's stream and one SNS call.
+    """
+    (batch,) = context.needs("projector")
+    lag = measure_lag(context.runtime())
+    calls_per_event = round(batch["sns_calls"] / batch["events"], 3) if batch["events"] else 0.0
+    return Measured(
+        {"lag_ms": lag, "sns_calls_per_event": calls_per_event, "events_in_batch": batch["events"]},
+        {
+            "event_publishing.lag_p50_ms": Figure(lag["p50"], LAG_P50_TARGET_MS, "ms"),
+            "event_publishing.lag_p99_ms": Figure(lag["p99"], LAG_P99_TARGET_MS, "ms"),
+            "event_publishing.sns_calls_per_event": Figure(
+                calls_per_event, SNS_CALLS_PER_EVENT_TARGET, "calls"
+            ),
+        },
+    )

@@ -1,11 +1,14 @@
-"""Figures measured on the local runtime: edge hit ratio, projection lag, time to ready.
+"""Figures measured on the local runtime: write throughput, catch-up, edge hit ratio, projection lag.
 
-Talks to the runtime only as users do: HTTP on the catalog port, boto3 on the AWS port.
+Talks to the runtime only as users do: HTTP on the catalog port (one keep-alive connection, as
+a bulk import would), boto3 on the AWS port. "Projected" always means read from the views
+table, never a public answer, which the edge may hold as a cached 404.
 """
 
 from __future__ import annotations
 
 import bisect
+import http.client
 import itertools
 import json
 import os
@@ -16,8 +19,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +27,17 @@ from typing import Any
 
 import boto3
 
+from bench.sections import Context, Figure, Measured
 from shared.data.views import DynamoViewRepository
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-admin-token"
+PRODUCTS = 1_000
+THROUGHPUT_TARGET = 100  # admin writes/s from one keep-alive client
+CATCH_UP_TARGET_S = 2.0
+HIT_RATIO_TARGET = 0.95
+LAG_P50_TARGET_MS = 300
+LAG_P99_TARGET_MS = 1000
 READY = "Catalog ready on http://127.0.0.1:"
 
 
@@ -41,26 +49,52 @@ def _free_port() -> int:
 
 @dataclass
 class Runtime:
-    """A running local runtime and how to reach it."""
+    """A running local runtime and how to reach it (one keep-alive connection)."""
 
     base: str
     aws_endpoint: str
     ready_seconds: float
+    _connection: http.client.HTTPConnection | None = None
 
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        """One HTTP request; returns status, headers and body (errors included)."""
+        """One HTTP request on the kept-alive connection; returns status, headers and body."""
         data = json.dumps(body).encode() if body is not None else None
         all_headers = {"Authorization": f"Bearer {TOKEN}", **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=all_headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+        for attempt in (1, 2):
+            if self._connection is None:
+                host, port = self.base.removeprefix("http://").split(":")
+                self._connection = http.client.HTTPConnection(host, int(port), timeout=30)
+            try:
+                self._connection.request(method, path, body=data, headers=all_headers)
+                response = self._connection.getresponse()
+                payload = response.read()
+            except (ConnectionError, http.client.HTTPException):
+                self._connection.close()
+                self._connection = None
+                if attempt == 2:
+                    raise
+                continue
+            if response.getheader("Connection", "").lower() == "close":
+                self._connection.close()
+                self._connection = None
+            return response.status, dict(response.getheaders()), payload
+        raise AssertionError("unreachable")
+
+    def views(self) -> DynamoViewRepository:
+        """The read views, read through the AWS endpoint."""
+        resources = json.loads(self.request("GET", "/_local/resources")[2])
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=self.aws_endpoint,
+            region_name=resources["region"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        return DynamoViewRepository(resources["tables"]["views"], client=dynamodb)
 
 
 @contextmanager
@@ -107,32 +141,88 @@ def _zipf_sampler(n: int, exponent: float, rng: random.Random) -> Iterator[int]:
         yield bisect.bisect_left(cumulative, rng.random() * cumulative[-1])
 
 
-def _create_products(runtime: Runtime, count: int) -> list[str]:
-    ids = []
-    for n in range(count):
-        status, _, body = runtime.request(
-            "POST",
-            "/admin/products",
-            {
-                "sku": f"BENCH-{n}",
-                "name": f"Bench product {n}",
-                "category": f"cat-{n % 20}",
-                "price": 10,
-                "inventory": 50,
-            },
-        )
-        assert status == 201, body
-        ids.append(json.loads(body)["id"])
-    return ids
+def _create(runtime: Runtime, n: int) -> str:
+    status, _, body = runtime.request(
+        "POST",
+        "/admin/products",
+        {
+            "sku": f"BENCH-{n}",
+            "name": f"Bench product {n}",
+            "category": f"cat-{n % 20}",
+            "price": 10,
+            "inventory": 50,
+        },
+    )
+    if status != 201:
+        raise RuntimeError(f"create answered {status}: {body[:200]!r}")
+    return str(json.loads(body)["id"])
 
 
-def _wait_visible(runtime: Runtime, product_id: str, deadline_s: float = 30) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if runtime.request("GET", f"/products/{product_id}")[0] == 200:
-            return
-        time.sleep(0.05)
-    raise TimeoutError(product_id)
+def wait_projected(
+    views: DynamoViewRepository, product_id: str, version: int = 1, deadline_s: float = 60
+) -> float:
+    """Seconds until the view of ``product_id`` holds ``version`` or later (stream order: all before too).
+
+    Raises
+    ------
+    TimeoutError
+        When the projector has not caught up within ``deadline_s``.
+    """
+    started = time.perf_counter()
+    while True:
+        view = views.current(product_id)
+        if view is not None and view.version >= version:
+            return time.perf_counter() - started
+        if time.perf_counter() - started > deadline_s:
+            raise TimeoutError(f"version {version} of {product_id} not in the views after {deadline_s} s")
+        time.sleep(0.005)
+
+
+def catalog(context: Context, products: int = PRODUCTS) -> tuple[Runtime, list[str]]:
+    """The runtime with ``products`` products, all projected (created here if no section did)."""
+    runtime = context.runtime()
+    if len(context.catalog_ids) < products:
+        context.catalog_ids.extend(_create(runtime, n) for n in range(len(context.catalog_ids), products))
+        wait_projected(runtime.views(), context.catalog_ids[-1])
+    return runtime, context.catalog_ids[:products]
+
+
+def measure_throughput(context: Context, burst: int = PRODUCTS) -> Measured:
+    """A burst of ``burst`` creates from one keep-alive client, then the projector's catch-up.
+
+    Catch-up is the time from the last create's 201 until its product is in the views table;
+    the stream is one ordered shard locally, so every earlier product is projected by then.
+    """
+    runtime = context.runtime()
+    views = runtime.views()
+    first = len(context.catalog_ids)
+    latencies = []
+    started = time.perf_counter()
+    for n in range(first, first + burst):
+        sent = time.perf_counter()
+        context.catalog_ids.append(_create(runtime, n))
+        latencies.append((time.perf_counter() - sent) * 1000)
+    seconds = time.perf_counter() - started
+    catch_up = wait_projected(views, context.catalog_ids[-1])
+    latencies.sort()
+    throughput = round(burst / seconds, 1)
+    details = {
+        "run_ready_s": runtime.ready_seconds,
+        "writes": burst,
+        "write_throughput_per_s": throughput,
+        "write_latency_ms": {
+            "p50": round(latencies[len(latencies) // 2], 1),
+            "p99": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+        },
+        "catch_up_after_burst_s": round(catch_up, 2),
+    }
+    return Measured(
+        details,
+        {
+            "local.write_throughput_per_s": Figure(throughput, THROUGHPUT_TARGET, "writes/s", "at_least"),
+            "local.catch_up_after_burst_s": Figure(round(catch_up, 2), CATCH_UP_TARGET_S, "s"),
+        },
+    )
 
 
 def _read_through_edge(runtime: Runtime, ids: list[str], reads: int, seed: int) -> dict[str, Any]:
@@ -148,7 +238,8 @@ def _read_through_edge(runtime: Runtime, ids: list[str], reads: int, seed: int) 
         product_id = ids[next(popularity)]
         requested.add(product_id)
         status, headers, _ = runtime.request("GET", f"/products/{product_id}", headers={"Authorization": ""})
-        assert status == 200
+        if status != 200:
+            raise RuntimeError(f"public read of a projected product answered {status}")
         hits += headers.get("X-Cache", "") == "Hit"
     return {
         "reads": reads,
@@ -159,71 +250,40 @@ def _read_through_edge(runtime: Runtime, ids: list[str], reads: int, seed: int) 
     }
 
 
-def measure_edge(runtime: Runtime, ids: list[str], reads: int = 5_000) -> dict[str, Any]:
+def measure_edge(context: Context, reads: int = 5_000) -> Measured:
     """Zipf(1.1) public reads over the catalog with 1 % admin writes interleaved.
 
     A cold cache misses at least once per distinct product read (compulsory misses), which bounds
     its hit ratio whatever it does; the same workload is then read again on the now warm edge,
     which is what a CDN in service sees.
     """
+    runtime, ids = catalog(context)
     cold = _read_through_edge(runtime, ids, reads, seed=7)
     cold["hit_ratio_bound"] = round(1 - cold["distinct_products_read"] / reads, 4)
     warm = _read_through_edge(runtime, ids, reads, seed=8)
-    return {
-        "products": len(ids),
-        "cold": cold,
-        "warm": warm,
-        "hit_ratio": warm["hit_ratio"],
-        "origin_calls": warm["origin_calls"],
-        "target_hit_ratio": 0.95,
-    }
-
-
-def measure_projection_lag(runtime: Runtime, ids: list[str], changes: int = 200) -> dict[str, Any]:
-    """Milliseconds from an admin 2xx to the new version being in the read view."""
-    resources = json.loads(runtime.request("GET", "/_local/resources")[2])
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=runtime.aws_endpoint,
-        region_name=resources["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+    details = {"products": len(ids), "cold": cold, "warm": warm, "hit_ratio": warm["hit_ratio"]}
+    return Measured(
+        details, {"local.edge_hit_ratio": Figure(warm["hit_ratio"], HIT_RATIO_TARGET, "", "at_least")}
     )
-    views = DynamoViewRepository(resources["tables"]["views"], client=dynamodb)
+
+
+def measure_projection_lag(context: Context, changes: int = 200) -> Measured:
+    """Milliseconds from an admin 2xx to the new version being in the read view."""
+    runtime, ids = catalog(context)
+    views = runtime.views()
     lags = []
     for n in range(changes):
         product_id = ids[n % len(ids)]
         status, headers, _ = runtime.request("PATCH", f"/admin/products/{product_id}", {"name": f"Lag {n}"})
-        acknowledged = time.perf_counter()
-        assert status == 200
-        version = int(headers["ETag"].strip('"'))
-        while True:
-            view = views.current(product_id)
-            if view is not None and view.version >= version:
-                break
-            if time.perf_counter() - acknowledged > 10:
-                raise TimeoutError(f"version {version} of {product_id} never reached the view")
-            time.sleep(0.005)
-        lags.append((time.perf_counter() - acknowledged) * 1000)
+        if status != 200:
+            raise RuntimeError(f"PATCH answered {status}")
+        lags.append(wait_projected(views, product_id, int(headers["ETag"].strip('"')), deadline_s=10) * 1000)
     lags.sort()
-    return {
-        "changes": changes,
-        "p50": round(statistics.median(lags), 1),
-        "p99": round(lags[int(len(lags) * 0.99) - 1], 1),
-        "target_p50": 300,
-        "target_p99": 1000,
-    }
-
-
-def measure(products: int = 1_000) -> dict[str, Any]:
-    """Start the runtime once (warm), then measure edge efficiency and projection lag."""
-    with running("--no-seed"):
-        pass  # first start compiles and warms the file cache; `run_ready_s` is the warm start
-    with running("--no-seed") as runtime:
-        ids = _create_products(runtime, products)
-        _wait_visible(runtime, ids[-1])
-        return {
-            "run_ready_s": runtime.ready_seconds,
-            "edge": measure_edge(runtime, ids),
-            "projection_lag_ms": measure_projection_lag(runtime, ids),
-        }
+    p50, p99 = round(statistics.median(lags), 1), round(lags[int(len(lags) * 0.99) - 1], 1)
+    return Measured(
+        {"changes": changes, "p50": p50, "p99": p99},
+        {
+            "local.projection_lag_p50_ms": Figure(p50, LAG_P50_TARGET_MS, "ms"),
+            "local.projection_lag_p99_ms": Figure(p99, LAG_P99_TARGET_MS, "ms"),
+        },
+    )

@@ -77,6 +77,19 @@ class ThrottleSettings(_Settings):
     burst_limit: Annotated[int, Field(gt=0)]
 
 
+class FirewallSettings(_Settings):
+    """The web ACLs' per-client-IP rate limits and the blocked-request alarm of one stage.
+
+    A limit counts the requests of one client address within ``window_seconds``; WAF accepts
+    10 and more, and only the four windows listed.
+    """
+
+    admin_rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)] = 300
+    public_rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)] = 3000
+    window_seconds: Literal[60, 120, 300, 600] = 300
+    blocked_alarm_threshold: Annotated[int, Field(ge=1)] = 100
+
+
 class StreamSettings(_Settings):
     """How the products stream is handed to the projector."""
 
@@ -123,6 +136,7 @@ class StackConfig(_Settings):
     admin_throttle: ThrottleSettings = ThrottleSettings(rate_limit=20, burst_limit=40)
     public_throttle: ThrottleSettings = ThrottleSettings(rate_limit=500, burst_limit=1000)
     stream: StreamSettings = StreamSettings()
+    firewall: FirewallSettings = FirewallSettings()
     event_log: EventLogSettings = EventLogSettings()
     bulk: BulkSettings = BulkSettings()
     log_retention_days: int = 30
@@ -132,6 +146,9 @@ class StackConfig(_Settings):
     admin_image_url_ttl_seconds: Seconds = 900
     upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     iterator_age_alarm_seconds: Annotated[int, Field(ge=1)] = 60
+    # Lambda SnapStart on every function's published versions (decision 49): cold
+    # starts resume from a primed snapshot, at a per-GB charge for caching and restoring it.
+    snap_start: bool = True
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
     # A custom domain is the only way to raise CloudFront's viewer TLS floor to TLSv1.2_2021;
     # the certificate must live in us-east-1 (a CloudFront requirement).
@@ -196,6 +213,11 @@ class StackConfig(_Settings):
     def prefix(self) -> str:
         """Prefix of every physical name this stack chooses (log groups, bucket, stack)."""
         return f"{self.app_name}-{self.stage}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        """Name prefix of every log group this stack creates (the log key is scoped to it)."""
+        return f"/{self.app_name}/{self.stage}"
 
     @property
     def stack_name(self) -> str:

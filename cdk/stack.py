@@ -16,8 +16,10 @@ from cdk.constructs.data import CatalogData
 from cdk.constructs.dependency_layer import DependencyLayer
 from cdk.constructs.edge import Edge
 from cdk.constructs.event_publishing import EventPublishing
+from cdk.constructs.firewall import ApiFirewall
 from cdk.constructs.function import FunctionDefaults
 from cdk.constructs.images import CatalogImages
+from cdk.constructs.log_encryption import LogEncryption
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.projection import Projection
 from cdk.constructs.public_api import PublicApi
@@ -33,6 +35,7 @@ class CatalogStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.log_encryption = LogEncryption(self, "LogEncryption", config=config)
         defaults = self._function_defaults(code)
         self.access_logs = AccessLogs(self, "AccessLogs", config=config)
         self.data = CatalogData(self, "Data", config=config)
@@ -47,7 +50,7 @@ class CatalogStack(Stack):
         self.bulk = CatalogBulkJobs(
             self, "BulkJobs", config=config, data=self.data, images=self.images, defaults=defaults
         )
-        api_logging = ApiGatewayLogging(self, "ApiGatewayLogging")
+        api_logging = ApiGatewayLogging(self, "ApiGatewayLogging", log_key=self.log_encryption.key)
         self.admin = AdminApi(
             self,
             "Admin",
@@ -61,6 +64,27 @@ class CatalogStack(Stack):
         self.public = PublicApi(
             self, "Public", config=config, data=self.data, defaults=defaults, api_logging=api_logging
         )
+        firewall = config.firewall
+        self.firewalls = {
+            "admin": ApiFirewall(
+                self,
+                "AdminFirewall",
+                config=config,
+                api_name="admin",
+                stage=self.admin.api.deployment_stage,
+                rate_limit=firewall.admin_rate_limit,
+                behind_cloudfront=False,
+            ),
+            "public": ApiFirewall(
+                self,
+                "PublicFirewall",
+                config=config,
+                api_name="public",
+                stage=self.public.api.deployment_stage,
+                rate_limit=firewall.public_rate_limit,
+                behind_cloudfront=True,
+            ),
+        }
         self.edge = Edge(
             self,
             "Edge",
@@ -99,6 +123,7 @@ class CatalogStack(Stack):
             "Monitoring",
             config=config,
             apis={"admin": self.admin.api, "public": self.public.api},
+            firewalls=self.firewalls,
             functions={key: fn.function for key, fn in self.functions.items()},
             projector=self.projection.projector.function,
             queues={
@@ -120,12 +145,14 @@ class CatalogStack(Stack):
         return FunctionDefaults(
             code=code,
             layers=[self.dependency_layer.layer],
-            log_group_prefix=f"/{self.config.app_name}/{self.config.stage}",
+            log_group_prefix=self.config.log_group_prefix,
+            log_key=self.log_encryption.key,
             log_retention=self.config.log_retention,
             log_removal_policy=self.config.removal_policy,
             log_level=self.config.log_level,
             service_name=self.config.service_name,
             metrics_namespace=self.config.metrics_namespace,
+            snap_start=self.config.snap_start,
         )
 
     def _build_outputs(self) -> None:

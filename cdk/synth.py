@@ -2,7 +2,8 @@
 
 Exit status 0 when the template was written and every cdk-nag finding is acknowledged; 1 with the
 findings listed otherwise. ``cdk.out/validation-report.json`` keeps the full report, including every
-acknowledged finding with its reason (``--acknowledgements`` prints them).
+acknowledged finding with its reason; ``--acknowledgements`` prints them together with the checkov
+checks the template skips (``Metadata.checkov.skip``), so every decision can be reviewed in one list.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cdk.app import build_app
+from cdk.checkov import template_skips
 from cdk.config import REPO_ROOT, ConfigError
 
 DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
@@ -41,12 +43,15 @@ def _findings(outdir: Path) -> list[str]:
     ]
 
 
-def _acknowledgements(outdir: Path) -> list[str]:
-    return [
-        f"{suppressed['ruleName']} at {suppressed['acknowledgedAt']}\n    {suppressed['reason']}"
+def _acknowledgements(outdir: Path, template: Path) -> list[str]:
+    nag = [
+        f"cdk-nag {suppressed['ruleName']} at {suppressed['acknowledgedAt']}\n    {suppressed['reason']}"
         for plugin in _plugin_reports(outdir)
         for suppressed in plugin.get("suppressedViolations", [])
     ]
+    skips = template_skips(json.loads(template.read_text(encoding="utf-8")))
+    checkov = [f"checkov {check_id} at {logical_id}\n    {reason}" for logical_id, check_id, reason in skips]
+    return nag + checkov
 
 
 def _clear(outdir: Path) -> None:
@@ -63,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stage", help="stage to synthesize (default: STAGE, then cdk.json)")
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR, help="cloud assembly directory")
-    parser.add_argument("--acknowledgements", action="store_true", help="list acknowledged cdk-nag findings")
+    parser.add_argument(
+        "--acknowledgements",
+        action="store_true",
+        help="list acknowledged cdk-nag findings and skipped checkov checks with their reasons",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -84,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - started
-    if args.acknowledgements:
-        for line in _acknowledgements(args.outdir):
-            print(line)
     template = args.outdir / f"{catalog.stack.artifact_id}.template.json"
+    if args.acknowledgements:
+        for line in _acknowledgements(args.outdir, template):
+            print(line)
     shown = template.relative_to(REPO_ROOT) if template.is_relative_to(REPO_ROOT) else template
     print(f"synth: {shown} ({catalog.config.stage}, cdk-nag AwsSolutions clean) in {elapsed:.1f} s")
     return 0

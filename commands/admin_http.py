@@ -10,18 +10,26 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel
 
-from commands.idempotency import IDEMPOTENCY_HEADER, run_once, validated_key
+from commands.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, run_once, validated_key
 from shared.config import AdminApiConfig
-from shared.http import JSON_CONTENT_TYPE, etag
+from shared.http import IF_MATCH_PATTERN, JSON_CONTENT_TYPE, etag
 
+# The patterns are documented here and enforced by expected_version / validated_key, which answer
+# with the contract's statuses (412, 400) rather than the resolver's generic validation error.
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description='Apply only if the product is at this ETag, e.g. "3".'),
+    Header(
+        alias="If-Match",
+        description='Apply only if the product is at this ETag, e.g. "3"; `*` for any version.',
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias=IDEMPOTENCY_HEADER, description="1–128 visible ASCII characters; repeats within 24 h replay."
+        alias=IDEMPOTENCY_HEADER,
+        description="1–128 visible ASCII characters; repeats within 24 h replay.",
+        json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
     ),
 ]
 

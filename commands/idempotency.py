@@ -28,7 +28,8 @@ from shared.data.dynamo import dynamodb_client
 from shared.problems import IdempotencyKeyReused, RequestInProgress, ValidationProblem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"  # 1-128 visible ASCII characters
+_VISIBLE_ASCII = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 StoredResponse = dict[str, Any]
 

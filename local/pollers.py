@@ -395,6 +395,7 @@ class QueuePoller(Poller):
             WaitTimeSeconds=0,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         ).get("Messages", [])
+        handled: list[str] = []
         for message in messages:
             receipt = message["ReceiptHandle"]
             try:
@@ -413,7 +414,15 @@ class QueuePoller(Poller):
                 self.dropped += 1
             else:
                 self.handled += 1
-            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt)
+            handled.append(receipt)
+        if handled:
+            # One call for the whole receive: on moto each call costs as much as the work it removes.
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": receipt} for index, receipt in enumerate(handled)
+                ],
+            )
         return bool(messages)
 
 

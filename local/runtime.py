@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from local.console import Console
+from local.inprocess import dispatch_in_process, stop_dispatching
 from local.web import HttpRequest, HttpResponse
 from shared.routes import PUBLIC_QUERY_PARAMETERS
 from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
@@ -310,9 +311,14 @@ class MotoEndpoint:
             wsgi_server.block_on_close = False
         self.port = self._server.get_host_and_port()[1]
         self.url = f"http://{HOST}:{self.port}"
+        if wsgi_server is None:
+            raise StartupError("moto's server did not start")
+        # This process's own clients (functions, pollers, edge) reach the same app without TCP.
+        self._in_process = dispatch_in_process(self.url, wsgi_server.app)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the server (bounded: a stuck request must not block the process's exit)."""
+        stop_dispatching(self._in_process)
         stopper = threading.Thread(target=self._server.stop, name="moto-stop", daemon=True)
         stopper.start()
         stopper.join(timeout)

@@ -34,7 +34,6 @@ from shared.problems import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
-    PreconditionFailed,
     Problem,
     Unauthorized,
     UnsupportedMediaType,
@@ -189,7 +188,9 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _no_route(_: NotFoundError) -> Response[str]:
         event = app.current_event
         allowed = _allowed_methods(event.path)
-        if allowed:
+        # The method is served here, yet no route matched: a path parameter holds characters the
+        # resolver's parameter pattern refuses (%00, controls). No resource has such an id: 404.
+        if allowed and event.http_method not in allowed:
             return problem_response(
                 MethodNotAllowed(
                     f"{event.http_method} is not supported here",
@@ -302,18 +303,25 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+# What `If-Match` may say: `*` or one entity tag of a version (`"3"`; `W/"3"` is read as `"3"`);
+# an empty value is no condition, as an absent header.
+IF_MATCH_PATTERN = r'^[ \t]*((\*|(W/)?"[0-9]{1,18}")[ \t]*)?$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+
+
 def expected_version(if_match: str | None) -> int | None:
     """The version an `If-Match` header requires; `None` when absent or `*`.
 
     Raises
     ------
-    PreconditionFailed
-        When the header names no version this service could have issued.
+    ValidationProblem
+        When the header is not :data:`IF_MATCH_PATTERN`: malformed input is a 400 like any other;
+        412 is kept for a well-formed tag that is not the current version.
     """
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None:
         return None
-    tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
-    versions = [int(tag) for tag in tags if tag.isdigit()]
-    if len(versions) != 1:
-        raise PreconditionFailed("If-Match must name exactly one current ETag")
-    return versions[0]
+    match = _IF_MATCH.fullmatch(if_match)
+    if match is None:
+        raise ValidationProblem('If-Match must be * or exactly one entity tag of a version, e.g. "3"')
+    tag = match.group(2)
+    return None if tag in (None, "*") else int(tag.removeprefix("W/").strip('"'))

@@ -20,6 +20,50 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPENAPI_PATH = DOCS / "openapi.json"
 
 
+# Where a response hands out an id another operation takes: OpenAPI links, so clients (and the
+# stateful fuzzing in the test suite) can follow them. (method, path, status) -> target and parameters.
+_LINKS: dict[tuple[str, str, str], tuple[str, str, str, dict[str, str]]] = {
+    ("post", "/admin/products", "201"): (
+        "GetCreatedProduct",
+        "get",
+        "/admin/products/{id}",
+        {"id": "$response.body#/id"},
+    ),
+    ("get", "/products", "200"): (
+        "GetFirstListedProduct",
+        "get",
+        "/products/{id}",
+        {"id": "$response.body#/items/0/id"},
+    ),
+}
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    for (method, path, status), (name, target_method, target_path, parameters) in _LINKS.items():
+        response = paths[path][method]["responses"][status]
+        target = paths[target_path][target_method]["operationId"]
+        response.setdefault("links", {})[name] = {"operationId": target, "parameters": parameters}
+
+
+def _without_body_on_204(operation: dict[str, Any]) -> None:
+    # 204 No Content has no body by definition; the resolver documents its empty string as one.
+    no_content = operation.get("responses", {}).get("204")
+    if no_content is not None:
+        no_content.pop("content", None)
+
+
+def _headers_are_never_null(operation: dict[str, Any]) -> None:
+    # An optional header is absent or a string; the resolver's `str | None` documents a JSON null,
+    # which a header cannot carry (a client would send the text "null").
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        variants = schema.get("anyOf", [])
+        if parameter.get("in") == "header" and {"type": "null"} in variants:
+            (kept,) = [variant for variant in variants if variant != {"type": "null"}]
+            del schema["anyOf"]
+            schema.update(kept)
+
+
 def _api_schemas() -> list[tuple[str, dict[str, Any]]]:
     # Handler modules read their configuration at import; documentation needs none of it.
     for name, value in placeholder_environment().items():
@@ -64,11 +108,14 @@ def openapi_document() -> dict[str, Any]:
             for method, operation in operations.items():
                 responses = {k: v for k, v in operation.get("responses", {}).items() if k != "422"}
                 operation["responses"] = {**responses, **_problem_responses(api)}
+                _without_body_on_204(operation)
+                _headers_are_never_null(operation)
                 if api == "admin":
                     operation["security"] = [{"cognito": []}]
                 paths.setdefault(path, {})[method] = operation
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
+    _add_links(paths)
     schemas["ProblemDetails"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(schemas["ProblemDetails"].pop("$defs", {}))
     return {

@@ -3,7 +3,7 @@
 An upload to ``imports/<id>/source`` in the images bucket reports ``ObjectCreated`` to the
 import-start function, which proves the file readable and sends one SQS message per batch of
 rows. The import-batch function consumes that queue through an event source mapping whose
-maximum concurrency bounds the fan-out (decision 46): AWS, not a loop in one function, spreads a
+maximum concurrency bounds the fan-out (decision 54): AWS, not a loop in one function, spreads a
 large file over many invocations, retries a failed batch alone (``ReportBatchItemFailures``)
 and, past the receive limit, parks it in an alarmed failure queue from which a redrive resumes
 the import. Export jobs travel the same way through their own queue.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -55,6 +54,7 @@ class CatalogBulkJobs(Construct):
         self.batch_failures = build_failure_queue(
             self,
             "ImportBatchFailures",
+            key=data.key,
             consumer="the import batch queue",
             replay="redriven to the batch queue to resume the import once the cause is fixed",
             redrive_target=True,
@@ -62,6 +62,7 @@ class CatalogBulkJobs(Construct):
         self.export_failures = build_failure_queue(
             self,
             "ExportJobFailures",
+            key=data.key,
             consumer="the export job queue",
             replay="redriven to the export queue once the cause is fixed",
             redrive_target=True,
@@ -69,11 +70,12 @@ class CatalogBulkJobs(Construct):
         self.start_failures = build_failure_queue(
             self,
             "ImportStartFailures",
+            key=data.key,
             consumer="import-start's asynchronous invocations (S3 upload events)",
             replay="their uploads are started again by copying the object onto itself",
         )
-        self.batch_queue = self._work_queue("ImportBatches", self.batch_failures, _BATCH_TIMEOUT)
-        self.export_queue = self._work_queue("ExportJobs", self.export_failures, _EXPORT_TIMEOUT)
+        self.batch_queue = self._work_queue("ImportBatches", data, self.batch_failures, _BATCH_TIMEOUT)
+        self.export_queue = self._work_queue("ExportJobs", data, self.export_failures, _EXPORT_TIMEOUT)
         self.start = self._build_start(data)
         self.batch = self._build_batch(data)
         self.export = self._build_export(data)
@@ -84,11 +86,16 @@ class CatalogBulkJobs(Construct):
         """The bulk job functions by key."""
         return {"import-start": self.start, "import-batch": self.batch, "export-job": self.export}
 
-    def _work_queue(self, construct_id: str, failures: sqs.IQueue, timeout: Duration) -> sqs.Queue:
+    def _work_queue(
+        self, construct_id: str, data: CatalogData, failures: sqs.IQueue, timeout: Duration
+    ) -> sqs.Queue:
         return sqs.Queue(
             self,
             construct_id,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # The table key, as the failure queues: encryption under the stack's control, and its
+            # senders and consumers already hold it (senders add kms:GenerateDataKey).
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=data.key,
             enforce_ssl=True,
             # AWS's guidance for Lambda consumers: at least six times the function timeout, so a
             # message is not redelivered while a slow (throttled, retried) invocation still runs.
@@ -127,7 +134,10 @@ class CatalogBulkJobs(Construct):
             actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
             resources=[data.jobs.table_arn],
         )
-        start.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        # GenerateDataKey: parking a failed event in its failure queue encrypts with the table key.
+        start.grant(
+            "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
+        )
         start.grant(
             "ReadImportFiles", actions=["s3:GetObject"], resources=[self._images.objects_arn(IMPORT_PREFIX)]
         )
@@ -139,7 +149,7 @@ class CatalogBulkJobs(Construct):
             self,
             "ImportStartAsyncInvoke",
             function_name=start.function.function_name,
-            qualifier="$LATEST",
+            qualifier=start.alias.alias_name,  # S3 invokes the alias; its settings apply
             maximum_retry_attempts=_ASYNC_RETRY_ATTEMPTS,
             maximum_event_age_in_seconds=int(_ASYNC_MAX_EVENT_AGE.to_seconds()),
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
@@ -150,7 +160,7 @@ class CatalogBulkJobs(Construct):
         )
         # Lambda checks that the role may send to the destination when the config is created.
         invoke_config.node.add_dependency(start.role)
-        self._images.notify_on_created(IMPORT_PREFIX, start.function, "AllowS3ToStartImports")
+        self._images.notify_on_created(IMPORT_PREFIX, start.alias, "AllowS3ToStartImports")
         self._acknowledge_prefix(start, IMPORT_PREFIX, "reads the uploaded files under imports/")
         return start
 
@@ -186,15 +196,7 @@ class CatalogBulkJobs(Construct):
             actions=["s3:GetObject", "s3:PutObject"],
             resources=[self._images.objects_arn(IMPORT_PREFIX)],
         )
-        # The event source grants the role what polling needs (receive, delete, visibility).
-        batch.function.add_event_source(
-            sources.SqsEventSource(
-                self.batch_queue,
-                batch_size=1,
-                report_batch_item_failures=True,
-                max_concurrency=self._config.bulk.import_concurrency,
-            )
-        )
+        self._consume(batch, self.batch_queue, max_concurrency=self._config.bulk.import_concurrency)
         self._acknowledge_prefix(batch, IMPORT_PREFIX, "reads rows and writes errors files under imports/")
         return batch
 
@@ -219,11 +221,43 @@ class CatalogBulkJobs(Construct):
         export.grant(
             "WriteExports", actions=["s3:PutObject"], resources=[self._images.objects_arn(EXPORT_PREFIX)]
         )
-        export.function.add_event_source(
-            sources.SqsEventSource(self.export_queue, batch_size=1, report_batch_item_failures=True)
-        )
+        self._consume(export, self.export_queue)
         self._acknowledge_prefix(export, EXPORT_PREFIX, "writes export files under exports/")
         return export
+
+    def _consume(self, fn: CatalogFunction, queue: sqs.Queue, *, max_concurrency: int | None = None) -> None:
+        """Deliver ``queue`` to ``fn``'s live alias one message at a time, failures reported per message.
+
+        The L1 mapping on the alias ARN: the L2 event source on an alias names the function as a
+        split of the alias ARN, and the alias is what SnapStart needs every trigger to invoke.
+        """
+        # What polling needs; the mapping polls with the function's role.
+        fn.grant(
+            f"Consume{queue.node.id}",
+            actions=[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueUrl",
+            ],
+            resources=[queue.queue_arn],
+        )
+        mapping = lambda_.CfnEventSourceMapping(
+            self,
+            f"{queue.node.id}Mapping",
+            function_name=fn.alias.function_arn,
+            event_source_arn=queue.queue_arn,
+            batch_size=1,
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=lambda_.CfnEventSourceMapping.ScalingConfigProperty(
+                maximum_concurrency=max_concurrency
+            )
+            if max_concurrency is not None
+            else None,
+        )
+        # Lambda checks the role may poll the queue when it creates the mapping.
+        mapping.node.add_dependency(fn.role)
 
     def _acknowledge_prefix(self, fn: CatalogFunction, prefix: str, what: str) -> None:
         acknowledge(

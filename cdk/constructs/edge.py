@@ -21,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk.checkov import skip_check
 from cdk.config import StackConfig
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.public_api import ORIGIN_KEY_HEADER, PublicApi
@@ -214,16 +215,17 @@ class Edge(Construct):
             "geo restriction would only block legitimate shoppers.",
         )
         if not self._config.web_acl_arn:
-            acknowledge(
-                self.distribution,
-                "AwsSolutions-CFR2",
-                "CLOUDFRONT-scoped web ACLs exist only in us-east-1, not in this regional stack; set context "
-                "web_acl_arn to attach one. Until then the origin is throttled and key-protected.",
+            waf_reason = (
+                "CLOUDFRONT-scoped web ACLs exist only in us-east-1, not in this regional stack; the origin "
+                "stage has a regional web ACL (managed rules, per-viewer rate limit on X-Forwarded-For) that "
+                "every cache miss passes. Set context web_acl_arn to attach a us-east-1 one here too."
             )
+            acknowledge(self.distribution, "AwsSolutions-CFR2", waf_reason)
+            skip_check(self.distribution, "CKV_AWS_68", waf_reason)
         if not self._config.certificate_arn:
-            acknowledge(
-                self.distribution,
-                "AwsSolutions-CFR4",
+            tls_reason = (
                 "With the default *.cloudfront.net certificate CloudFront fixes the viewer security policy; "
-                "set context domain_name and certificate_arn (us-east-1) to enforce TLSv1.2_2021.",
+                "set context domain_name and certificate_arn (us-east-1) to enforce TLSv1.2_2021."
             )
+            acknowledge(self.distribution, "AwsSolutions-CFR4", tls_reason)
+            skip_check(self.distribution, "CKV_AWS_174", tls_reason)

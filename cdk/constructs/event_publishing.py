@@ -61,6 +61,7 @@ class EventPublishing(Construct):
         self.failures = build_failure_queue(
             self,
             "PublisherFailures",
+            key=data.key,
             consumer="the event publisher's log-stream mapping",
             replay="the events it names are still unpublished in the log, where the sweep publishes them",
         )
@@ -84,7 +85,7 @@ class EventPublishing(Construct):
             "SweepSchedule",
             description="Publishes logged events SNS has not accepted yet",
             schedule=events.Schedule.rate(SWEEP_RATE),
-            targets=[targets.LambdaFunction(self.publisher.function, retry_attempts=2)],
+            targets=[targets.LambdaFunction(self.publisher.alias, retry_attempts=2)],
         )
         self.oldest_unpublished_age = cloudwatch.Metric(
             namespace=config.metrics_namespace,
@@ -114,7 +115,10 @@ class EventPublishing(Construct):
             actions=["dynamodb:Query"],
             resources=[f"{data.event_log.table_arn}/index/{UNPUBLISHED_INDEX.name}"],
         )
-        publisher.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        # Decrypt reads the log's stream; GenerateDataKey parks failed batches in the encrypted queue.
+        publisher.grant(
+            "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
+        )
         # PublishBatch is authorized as sns:Publish.
         publisher.grant("PublishEvents", actions=["sns:Publish"], resources=[topic.topic_arn])
         publisher.grant(
@@ -128,7 +132,7 @@ class EventPublishing(Construct):
         mapping = lambda_.CfnEventSourceMapping(
             self,
             "EventLogStreamMapping",
-            function_name=self.publisher.function.function_name,
+            function_name=self.publisher.alias.function_arn,
             event_source_arn=data.event_log.table_stream_arn,
             starting_position="TRIM_HORIZON",
             batch_size=stream.batch_size,

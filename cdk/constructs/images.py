@@ -50,13 +50,14 @@ class CatalogImages(Construct):
         self.registration_failures = build_failure_queue(
             self,
             "RegistrationFailures",
+            key=data.key,
             consumer="image registration's asynchronous invocations",
             replay="its messages are replayed by hand",
         )
         self.registration = self._build_registration_function(data, defaults)
         self.bucket = self._build_bucket(access_logs)
         self._notifications: list[s3.CfnBucket.LambdaConfigurationProperty] = []
-        self.notify_on_created(UPLOAD_PREFIX, self.registration.function, "AllowS3ToInvokeRegistration")
+        self.notify_on_created(UPLOAD_PREFIX, self.registration.alias, "AllowS3ToInvokeRegistration")
 
     def objects_arn(self, prefix: str) -> str:
         """ARN pattern of the objects under ``prefix`` (e.g. ``uploads/``)."""
@@ -123,6 +124,9 @@ class CatalogImages(Construct):
     def notify_on_created(self, prefix: str, target: lambda_.IFunction, permission_id: str) -> None:
         """Report ``ObjectCreated`` under ``prefix`` straight to ``target`` (a bucket notification).
 
+        ``target`` is a function's ``live`` alias: S3 must invoke the SnapStart version, never the
+        bare function (whose ``$LATEST`` has no snapshot).
+
         The permission names the bucket by its fixed ARN, not the bucket resource, which keeps
         the bucket -> function -> permission -> bucket cycle away (see the module docstring).
         """
@@ -182,7 +186,9 @@ class CatalogImages(Construct):
             actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
             resources=[data.products.table_arn],
         )
-        registration.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        registration.grant(
+            "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
+        )
         registration.grant(
             "ParkFailedEvents", actions=["sqs:SendMessage"], resources=[self.registration_failures.queue_arn]
         )
@@ -190,7 +196,7 @@ class CatalogImages(Construct):
             self,
             "RegistrationAsyncInvoke",
             function_name=registration.function.function_name,
-            qualifier="$LATEST",
+            qualifier=registration.alias.alias_name,  # S3 invokes the alias; its settings apply
             maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
             maximum_event_age_in_seconds=int(ASYNC_MAX_EVENT_AGE.to_seconds()),
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(

@@ -1,9 +1,9 @@
 """Alarms and the operations dashboard.
 
 Alarms go to an encrypted alarm topic (and to the alert e-mail when one is configured):
-5xx on both APIs, errors and throttles of every function, the projector's iterator age (the
-projection lag), the depth of every dead-letter / on-failure queue (a failed bulk job among them)
-and the age of the bulk jobs' waiting work (a stuck job).
+5xx on both APIs, spikes of requests the web ACLs block, errors and throttles of every function,
+the projector's iterator age (the projection lag), the depth of every dead-letter / on-failure
+queue (a failed bulk job among them) and the age of the bulk jobs' waiting work (a stuck job).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.config import StackConfig
+from cdk.constructs.firewall import ApiFirewall
 
 _PERIOD = Duration.minutes(5)
 
@@ -37,6 +38,7 @@ class Monitoring(Construct):
         *,
         config: StackConfig,
         apis: Mapping[str, apigw.RestApi],
+        firewalls: Mapping[str, ApiFirewall],
         functions: Mapping[str, lambda_.IFunction],
         projector: lambda_.IFunction,
         queues: Mapping[str, sqs.IQueue],
@@ -54,6 +56,14 @@ class Monitoring(Construct):
                 api.metric_server_error(period=_PERIOD, statistic="Sum"),
                 threshold=1,
                 description=f"The {name} API answered 5xx",
+            )
+        for name, firewall in firewalls.items():
+            self._alarm(
+                f"{name}-waf-blocked",
+                firewall.metric_blocked_requests(),
+                threshold=config.firewall.blocked_alarm_threshold,
+                description=f"The {name} API's web ACL blocked a spike of requests (attack or a client "
+                "over its rate limit); its sampled requests name the rule",
             )
         for key, fn in functions.items():
             self._alarm(
@@ -105,7 +115,7 @@ class Monitoring(Construct):
                 description=f"Work in {name} has waited over {config.bulk.stuck_job_alarm_minutes} minutes: "
                 "a bulk job is stuck (consumers failing, throttled or disabled)",
             )
-        self.dashboard = self._build_dashboard(apis, functions, projector, queues)
+        self.dashboard = self._build_dashboard(apis, firewalls, functions, projector, queues)
         self._add_bulk_job_widgets(work_queues)
 
     def _add_bulk_job_widgets(self, work_queues: Mapping[str, sqs.IQueue]) -> None:
@@ -209,6 +219,7 @@ class Monitoring(Construct):
     def _build_dashboard(
         self,
         apis: Mapping[str, apigw.RestApi],
+        firewalls: Mapping[str, ApiFirewall],
         functions: Mapping[str, lambda_.IFunction],
         projector: lambda_.IFunction,
         queues: Mapping[str, sqs.IQueue],
@@ -243,6 +254,16 @@ class Monitoring(Construct):
                     width=12,
                 ),
             )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Requests blocked by the web ACLs",
+                left=[
+                    firewall.metric_blocked_requests().with_(label=name)
+                    for name, firewall in firewalls.items()
+                ],
+                width=24,
+            ),
+        )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Function errors",

@@ -65,6 +65,7 @@ class Projection(Construct):
         self.failures = build_failure_queue(
             self,
             "ProjectionFailures",
+            key=data.key,
             consumer="the projector's stream mapping",
             replay="records are replayed from the stream or a rebuild",
         )
@@ -123,7 +124,10 @@ class Projection(Construct):
         )
         # Each event is a Put in the view change's transaction.
         projector.grant("LogEvents", actions=["dynamodb:PutItem"], resources=[data.event_log.table_arn])
-        projector.grant("UseTableKey", actions=["kms:Decrypt"], resources=[data.key.key_arn])
+        # Decrypt reads the stream; GenerateDataKey parks failed batches in the encrypted failure queue.
+        projector.grant(
+            "UseTableKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data.key.key_arn]
+        )
         projector.grant("ParkFailedBatches", actions=["sqs:SendMessage"], resources=[self.failures.queue_arn])
         return projector
 
@@ -133,7 +137,7 @@ class Projection(Construct):
         mapping = lambda_.CfnEventSourceMapping(
             self,
             "ProductsStreamMapping",
-            function_name=self.projector.function.function_name,
+            function_name=self.projector.alias.function_arn,
             event_source_arn=data.products.table_stream_arn,
             # The whole retained history: no write made while the mapping was (re)created is skipped.
             starting_position="TRIM_HORIZON",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -55,12 +56,14 @@ class PublicApi(Construct):
         self.cursor_secret = self._build_secret(
             "CursorSigningKey",
             "HMAC key that signs public listing cursors (query functions only)",
+            key=data.key,
             rotation="Rotating the cursor-signing key invalidates every cursor clients hold (their next page "
             "is a 400), so it is replaced deliberately, by deploying a new secret, not on a schedule.",
         )
         self.origin_key_secret = self._build_secret(
             "OriginKey",
             "API key CloudFront sends to the public API; nobody else holds it",
+            key=data.key,
             rotation="Shared by exactly two parties of this stack (CloudFront's origin header, the API key); "
             "both must change in one deployment, which replacing the secret does without a rotation Lambda.",
         )
@@ -72,11 +75,15 @@ class PublicApi(Construct):
         """The origin key as a CloudFormation dynamic reference (resolved at deploy time only)."""
         return self.origin_key_secret.secret_value.unsafe_unwrap()
 
-    def _build_secret(self, construct_id: str, description: str, *, rotation: str) -> secretsmanager.Secret:
+    def _build_secret(
+        self, construct_id: str, description: str, *, key: kms.IKey, rotation: str
+    ) -> secretsmanager.Secret:
+        # The table key: the query functions already hold kms:Decrypt on it, so no new grant.
         secret = secretsmanager.Secret(
             self,
             construct_id,
             description=f"{self._config.prefix}: {description}",
+            encryption_key=key,
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True, include_space=False
             ),
@@ -140,7 +147,7 @@ class PublicApi(Construct):
             deploy_options=stage_options(
                 self._config,
                 self._config.public_throttle,
-                access_log_group(self, self._config, "public"),
+                access_log_group(self, self._config, "public", api_logging.log_key),
                 with_principal=False,
             ),
             default_cors_preflight_options=apigw.CorsOptions(
@@ -151,17 +158,11 @@ class PublicApi(Construct):
             ),
         )
         api_logging.logs_before(api)
-        acknowledge(
-            api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "Only CloudFront holds the API key this stage requires, so a web ACL belongs on the distribution "
-            "(context web_acl_arn); one on the stage would see only the CDN's cache misses.",
-        )
-        add_problem_responses(api, extra_headers={"Access-Control-Allow-Origin": "'*'"})
+        add_problem_responses(api, PUBLIC_ROUTES, extra_headers={"Access-Control-Allow-Origin": "'*'"})
         self.methods = add_routes(
             api,
             PUBLIC_ROUTES,
-            {key: fn.function for key, fn in self.functions.items()},
+            {key: fn.alias for key, fn in self.functions.items()},
             RequestValidation(self, "Validation", api=api),
             MethodAuth(api_key_required=True),
         )

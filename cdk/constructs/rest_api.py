@@ -17,10 +17,12 @@ from http import HTTPStatus
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk.checkov import skip_check
 from cdk.config import StackConfig, ThrottleSettings
 from cdk.json_schema import request_model_schema
 from cdk.nag import acknowledge
@@ -29,6 +31,7 @@ from shared.problems import (
     PROBLEM_TYPE_BASE,
     Forbidden,
     InternalError,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     TooManyRequests,
@@ -85,13 +88,14 @@ GATEWAY_PROBLEMS: tuple[GatewayProblem, ...] = (
         Forbidden.slug,
         json.dumps("this API is served through the catalog CDN only"),
     ),
-    # API Gateway reports an unknown path (or an unknown method on a resource without a fallback)
-    # as a missing token; to a client it is simply a resource that does not exist.
+    # API Gateway reports "no method matches" as a missing token. Every resource has an ANY method
+    # and every other path a catch-all (see add_routes), so only a method ANY does not cover
+    # (QUERY, PROPFIND, ...: anything but the seven standard ones) still ends here: a 405.
     GatewayProblem(
         apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-        HTTPStatus.NOT_FOUND,
-        NotFound.slug,
-        json.dumps("no resource at this path"),
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        MethodNotAllowed.slug,
+        json.dumps("this method is not supported here"),
     ),
     GatewayProblem(apigw.ResponseType.RESOURCE_NOT_FOUND, HTTPStatus.NOT_FOUND, NotFound.slug),
     GatewayProblem(
@@ -179,19 +183,28 @@ def stage_options(
     )
 
 
-def access_log_group(scope: Construct, config: StackConfig, name: str) -> logs.LogGroup:
-    """The access log group of one API, with the stage's retention."""
+def access_log_group(
+    scope: Construct, config: StackConfig, name: str, encryption_key: kms.IKey
+) -> logs.LogGroup:
+    """The access log group of one API, with the stage's retention, encrypted with the log key."""
     return logs.LogGroup(
         scope,
         "AccessLogs",
-        log_group_name=f"/{config.app_name}/{config.stage}/apigateway/{name}-access",
+        log_group_name=f"{config.log_group_prefix}/apigateway/{name}-access",
+        encryption_key=encryption_key,
         retention=config.log_retention,
         removal_policy=config.removal_policy,
     )
 
 
-def add_problem_responses(api: apigw.RestApi, *, extra_headers: Mapping[str, str] | None = None) -> None:
-    """Make every response API Gateway produces itself an RFC 9457 problem (see :data:`GATEWAY_PROBLEMS`)."""
+def add_problem_responses(
+    api: apigw.RestApi, routes: Sequence[Route], *, extra_headers: Mapping[str, str] | None = None
+) -> None:
+    """Make every response API Gateway produces itself an RFC 9457 problem (see :data:`GATEWAY_PROBLEMS`).
+
+    A gateway response cannot vary by resource, so its 405 names every method ``routes`` serve
+    somewhere in the API (with OPTIONS); the functions' own 405s name the resource's methods.
+    """
     headers = {
         "Content-Type": f"'{PROBLEM_CONTENT_TYPE}'",
         "X-Request-Id": "context.requestId",
@@ -202,6 +215,8 @@ def add_problem_responses(api: apigw.RestApi, *, extra_headers: Mapping[str, str
         response_headers = dict(headers)
         if problem.status == HTTPStatus.UNAUTHORIZED:
             response_headers["WWW-Authenticate"] = "'Bearer realm=\"catalog-admin\"'"
+        if problem.status == HTTPStatus.METHOD_NOT_ALLOWED:
+            response_headers["Allow"] = f"'{api_methods(routes)}'"
         api.add_gateway_response(
             problem.response_type.response_type.replace("_", "-").lower(),
             type=problem.response_type,
@@ -271,6 +286,14 @@ class RequestValidation(Construct):
         return self._models[name]
 
 
+def api_methods(routes: Sequence[Route]) -> str:
+    """The ``Allow`` value of an API serving ``routes``: their methods, HEAD with GET, and OPTIONS."""
+    served = {route.method for route in routes}
+    if "GET" in served:
+        served.add("HEAD")  # the ANY fallback hands HEAD to the GET route's function
+    return ", ".join([*sorted(served), "OPTIONS"])
+
+
 def path_parameters(path: str) -> dict[str, bool]:
     """Request parameter declarations for the ``{name}`` segments of ``path`` (all required)."""
     return {f"method.request.path.{name}": True for name in re.findall(r"{([^}]+)}", path)}
@@ -327,7 +350,59 @@ def add_routes(
             request_validator=validation.parameters_only,
             request_parameters=path_parameters(path) or None,
         )
+    _add_unknown_resource_answer(api, validation, auth, methods)
     return methods
+
+
+UNKNOWN_RESOURCE_PATH = "/{proxy+}"
+
+
+def _add_unknown_resource_answer(
+    api: apigw.RestApi, validation: RequestValidation, auth: MethodAuth, methods: dict[str, apigw.Method]
+) -> None:
+    """Answer standard methods on paths no route has with a 404 problem, without a function.
+
+    API Gateway reports those as a missing token, which now means 405 (an unknown method); a
+    greedy catch-all below the root (and ANY on the root) keeps "no such path" a 404. The answer is
+    a MOCK integration: no function runs, nothing is read. It has the API's own protection, so
+    the admin API still says 401 to callers without a token.
+    """
+    problem = NotFound("no resource at this path")
+    headers = {
+        "Content-Type": f"'{PROBLEM_CONTENT_TYPE}'",
+        "X-Request-Id": "context.requestId",
+        "Cache-Control": "'no-store'",
+    }
+    status = str(int(problem.status))
+    integration = apigw.MockIntegration(
+        request_templates={"application/json": json.dumps({"statusCode": int(problem.status)})},
+        passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+        integration_responses=[
+            apigw.IntegrationResponse(
+                status_code=status,
+                response_parameters={f"method.response.header.{k}": v for k, v in headers.items()},
+                response_templates={"application/json": problem.body()},
+            )
+        ],
+    )
+    method_responses = [
+        apigw.MethodResponse(
+            status_code=status,
+            response_parameters={f"method.response.header.{name}": True for name in headers},
+        )
+    ]
+    for path, resource in (("/", api.root), (UNKNOWN_RESOURCE_PATH, api.root.add_resource("{proxy+}"))):
+        methods[f"ANY {path}"] = resource.add_method(
+            "ANY",
+            integration,
+            authorizer=auth.authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO
+            if auth.authorizer
+            else apigw.AuthorizationType.NONE,
+            api_key_required=auth.api_key_required,
+            request_validator=validation.parameters_only,
+            method_responses=method_responses,
+        )
 
 
 def _integration(function: lambda_.IFunction) -> apigw.LambdaIntegration:
@@ -343,8 +418,9 @@ class ApiGatewayLogging(Construct):
     (two ``AWS::ApiGateway::Account`` resources would race each other).
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, log_key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
+        self.log_key = log_key  # the key of every access log group
         self.role = iam.Role(
             self,
             "Role",
@@ -370,5 +446,15 @@ class ApiGatewayLogging(Construct):
         )
 
     def logs_before(self, api: apigw.RestApi) -> None:
-        """Make ``api``'s stage wait for the logging role, which the stage's log settings need."""
+        """Make ``api``'s stage wait for the logging role, which the stage's log settings need.
+
+        Every stage is set up here, so the stage-level checkov decision is recorded here too.
+        """
         api.deployment_stage.node.add_dependency(self.account)
+        skip_check(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "No API Gateway cache on purpose: public reads are cached by CloudFront (the only caller of "
+            "that stage) and admin answers are per-request writes and reads that must never be cached; a "
+            "cache cluster would be a second, paid, staler copy.",
+        )

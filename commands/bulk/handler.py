@@ -30,6 +30,7 @@ from shared.models.jobs import (
     ImportRequest,
     ImportTicket,
 )
+from shared.snapstart import prime, validation_request
 
 config = load_config(AdminBulkConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -112,3 +113,4 @@ def get_export(id: str) -> Response[str]:
 
 
 handler = api_handler(app)
+prime(_jobs, _files, _exports_queue, validation_request(app, "POST", "/admin/imports", "{}"))

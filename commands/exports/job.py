@@ -23,6 +23,7 @@ from commands.imports.wiring import CLOCK
 from shared.config import ExportJobConfig, load_config
 from shared.data.products import BulkProductStore
 from shared.observability import logger, metrics, tracer
+from shared.snapstart import prime
 
 config = load_config(ExportJobConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -33,13 +34,23 @@ def _jobs() -> DynamoJobStore:
     return DynamoJobStore(config.jobs_table_name)
 
 
+@cache
+def _files() -> S3BulkFiles:
+    return S3BulkFiles(config.images_bucket_name)
+
+
+@cache
+def _products() -> BulkProductStore:
+    return BulkProductStore(config.products_table_name)
+
+
 def _export(record: SQSRecord) -> None:
     export_id = str(json.loads(record.body)["export_id"])
     with tempfile.TemporaryDirectory() as workdir:
         outcome = run_export(
             _jobs(),
-            S3BulkFiles(config.images_bucket_name),
-            BulkProductStore(config.products_table_name),
+            _files(),
+            _products(),
             CLOCK,
             export_id,
             workdir,
@@ -54,3 +65,6 @@ def _export(record: SQSRecord) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Run every export job in the SQS event; report the ones that failed."""
     return process_partial_response(event=event, record_handler=_export, processor=processor, context=context)
+
+
+prime(_jobs, _files, _products)

@@ -17,6 +17,7 @@ from commands.images.logic import register_upload
 from shared.config import ImageRegistrationConfig, load_config
 from shared.data.products import DynamoProductStore
 from shared.observability import logger, metrics, tracer
+from shared.snapstart import prime
 from shared.tables import UPLOAD_PREFIX
 
 config = load_config(ImageRegistrationConfig)
@@ -30,6 +31,9 @@ def _products() -> DynamoProductStore:
 @cache
 def _files() -> S3ImageStorage:
     return S3ImageStorage(config.images_bucket_name)
+
+
+prime(_products, _files)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -16,6 +16,7 @@ from shared.config import AdminImagesConfig, load_config
 from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
 from shared.models.product import ImageUploadRequest, ImageUploadTicket
+from shared.snapstart import prime, validation_request
 
 config = load_config(AdminImagesConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -64,3 +65,4 @@ def delete_image(id: str, image_id: str, if_match: IfMatch = None) -> Response[s
 
 
 handler = api_handler(app)
+prime(_products, _files, validation_request(app, "POST", "/admin/products/priming/images", "{}"))

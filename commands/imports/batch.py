@@ -23,6 +23,7 @@ from commands.imports.wiring import CLOCK
 from shared.config import ImportBatchConfig, load_config
 from shared.data.products import BulkProductStore
 from shared.observability import logger, metrics, tracer
+from shared.snapstart import prime
 
 config = load_config(ImportBatchConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -55,3 +56,6 @@ def _apply(record: SQSRecord) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Apply every batch in the SQS event; report the ones that failed."""
     return process_partial_response(event=event, record_handler=_apply, processor=processor, context=context)
+
+
+prime(_importer)

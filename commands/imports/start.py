@@ -22,6 +22,7 @@ from commands.imports.logic import start_import
 from commands.imports.wiring import CLOCK
 from shared.config import ImportStartConfig, load_config
 from shared.observability import logger, metrics, tracer
+from shared.snapstart import prime
 from shared.tables import import_id_of
 
 config = load_config(ImportStartConfig)
@@ -71,3 +72,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  #
         )
         results.append({"import_id": import_id, "outcome": outcome})
     return {"results": results}
+
+
+prime(_jobs, _files, _queue)

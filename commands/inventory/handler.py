@@ -16,6 +16,7 @@ from shared.data.products import DynamoProductStore
 from shared.http import admin_resolver, api_handler, expected_version
 from shared.models.product import InventoryAdjustmentRequest, InventoryLevel
 from shared.observability import metrics
+from shared.snapstart import prime, validation_request
 
 config = load_config(AdminInventoryConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -56,3 +57,4 @@ def post_inventory(
 
 
 handler = api_handler(app)
+prime(_store, validation_request(app, "POST", "/admin/products/priming/inventory", "{}"))

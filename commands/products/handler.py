@@ -28,6 +28,7 @@ from shared.models.product import (
     ReplaceProductRequest,
 )
 from shared.observability import metrics
+from shared.snapstart import prime, validation_request
 
 config = load_config(AdminProductsConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -153,3 +154,4 @@ def product_events(
 
 
 handler = api_handler(app)
+prime(_commands, _event_log, _images, validation_request(app, "POST", "/admin/products", "{}"))

@@ -24,6 +24,7 @@ from shared.config import ProjectorConfig, cached_config
 from shared.data.event_log import EventLogTable
 from shared.data.views import DynamoViewRepository
 from shared.observability import logger, metrics, tracer
+from shared.snapstart import prime
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -92,3 +93,6 @@ def project_batch(
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """The projector Lambda: DynamoDB stream batch in, partial batch response out."""
     return project_batch(event, context, catalog_projector())
+
+
+prime(catalog_projector)

@@ -23,6 +23,7 @@ from projectors.publisher.sns import SnsEventPublisher
 from shared.config import EventPublisherConfig, cached_config
 from shared.data.event_log import EventLogTable, LoggedEvent, logged_event_from_image
 from shared.observability import logger, metrics, tracer
+from shared.snapstart import prime
 
 
 @cache
@@ -34,6 +35,10 @@ def event_publisher() -> EventPublisher:
         sink=SnsEventPublisher(config.inventory_topic_arn),
         policy=RetryPolicy(config.publish_retry_base_seconds, config.publish_retry_max_seconds),
     )
+
+
+# Before a SnapStart snapshot: the log table and SNS clients, so a restored publisher sends at once.
+prime(event_publisher)
 
 
 def _record_metrics(outcome: PublishOutcome) -> None:

@@ -23,6 +23,7 @@ from shared.config import AdminListingConfig, load_config
 from shared.data.admin_listing import AdminFilters, AdminListing
 from shared.http import admin_resolver, api_handler, json_response
 from shared.models.product import CATEGORY_PATTERN, SKU_PATTERN, Availability, ProductStatus
+from shared.snapstart import prime, validation_request
 
 config = load_config(AdminListingConfig)
 app = admin_resolver(config.admin_allowed_origins)
@@ -78,3 +79,4 @@ def list_products(
 
 
 handler = api_handler(app)
+prime(_listing, _images, validation_request(app, "GET", "/admin/products", query={"limit": "0"}))

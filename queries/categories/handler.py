@@ -5,9 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from queries.categories import logic
-from queries.common import READ_METHODS, cacheable, reject_unknown_parameters, views
+from queries.common import READ_METHODS, cacheable, config, reject_unknown_parameters, views
 from queries.models import CategoryList
 from shared.http import api_handler, public_resolver
+from shared.snapstart import prime, validation_request
 
 app = public_resolver()
 
@@ -26,3 +27,4 @@ def list_categories() -> Response[str]:
 
 
 handler = api_handler(app)
+prime(config, views, validation_request(app, "GET", "/categories", query={"priming": "1"}))

@@ -10,7 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from queries.common import (
     READ_METHODS,
     cacheable,
+    config,
     cursor_codec,
+    cursor_secret,
     not_found,
     reject_unknown_parameters,
     views,
@@ -21,6 +23,7 @@ from queries.products import logic
 from shared.http import api_handler, public_resolver
 from shared.models.product import CATEGORY_PATTERN, PublicProduct
 from shared.routes import PUBLIC_QUERY_PARAMETERS
+from shared.snapstart import prime, validation_request
 
 app = public_resolver()
 
@@ -66,3 +69,5 @@ def get_product(id: str) -> Response[str]:
 
 
 handler = api_handler(app)
+# The secret holder is built, not read: a restored environment fetches the current value.
+prime(config, views, cursor_secret, validation_request(app, "GET", "/products", query={"limit": "0"}))

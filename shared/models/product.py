@@ -7,6 +7,7 @@ document and the API Gateway request models are all generated from these classes
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -18,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     Strict,
     StringConstraints,
@@ -25,6 +27,8 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 CATEGORY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -33,6 +37,32 @@ MAX_PRICE = Decimal("1000000")
 PRICE_RULE = "Exact amount, > 0, at most 1,000,000, at most 2 decimal places."
 MAX_INVENTORY = 1_000_000_000
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same rules as JSON Schema patterns (ECMA-262 syntax) for the documents: no control
+# characters; a name also needs one character that is neither a control nor whitespace that
+# str.strip() removes (it is stripped before its length is checked).
+NO_CONTROL_CHARACTERS_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_STRIPPED = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f" + _STRIPPED + r"][^\x00-\x1f\x7f-\x9f]*$"
+PRICE_STEP = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class DocumentedPattern:
+    """Adds ``pattern`` to a string's JSON Schema; the model's own validators enforce the rule.
+
+    Annotation metadata rather than ``Field(json_schema_extra=...)``: it survives
+    ``rebuild_annotation()``, which the merge-patch model is built with.
+    """
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The handler's schema with the pattern added."""
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
 
 
 def _reject_control_characters(value: str) -> str:
@@ -48,10 +78,19 @@ def _exact_price(value: Any) -> Any:
     return value
 
 
+def _json_integer(value: Any) -> Any:
+    # JSON has one number type: 3.0 and 3e0 are the integer 3 (as in JSON Schema's "integer").
+    # Bodies are parsed with floats as Decimal; an integral one becomes an int, anything else
+    # (3.5, "3", true) is left for the strict integer check to refuse.
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def _two_decimal_places(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("must be a finite number")
-    cents = value.quantize(Decimal("0.01"))
+    cents = value.quantize(PRICE_STEP)
     if cents != value:
         raise ValueError("must have at most 2 decimal places")
     # One canonical form per amount: 20 and 20.00 are the same price, 19.90 is stored as 19.9.
@@ -74,6 +113,7 @@ Name = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_reject_control_characters),
+    DocumentedPattern(NAME_PATTERN),
 ]
 Description = Annotated[StrictStr, StringConstraints(max_length=5000)]
 Category = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=CATEGORY_PATTERN)]
@@ -85,14 +125,24 @@ Price = Annotated[
     PlainSerializer(decimal_to_json_number, return_type=int | float, when_used="json"),
     # Decimal's own schema allows strings; the contract's price is a JSON number with these bounds.
     WithJsonSchema(
-        {"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_PRICE), "description": PRICE_RULE},
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": int(MAX_PRICE),
+            # Validators must compare exactly (as decimals or rationals): 0.57 / 0.01 is not an
+            # integer in binary floating point. API Gateway's and schemathesis's validators do.
+            "multipleOf": float(PRICE_STEP),
+            "description": PRICE_RULE,
+        },
         mode="validation",
     ),
     WithJsonSchema({"type": "number"}, mode="serialization"),
 ]
 Currency = Annotated[StrictStr, StringConstraints(pattern=CURRENCY_PATTERN)]
-Quantity = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY)]
-Threshold = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY)]
+# Last in each Annotated: it must wrap the constrained integer for the bounds to stay in the schema.
+INTEGRAL = BeforeValidator(_json_integer)
+Quantity = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY), INTEGRAL]
+Threshold = Annotated[int, Strict(), Field(ge=0, le=MAX_INVENTORY), INTEGRAL]
 Money = Annotated[
     Decimal,
     PlainSerializer(decimal_to_json_number, return_type=int | float, when_used="json"),
@@ -162,6 +212,16 @@ class ReplaceProductRequest(ProductFields):
 PATCHABLE_FIELDS = tuple(ProductFields.model_fields)
 
 
+def _null_only_where_a_default_exists(schema: dict[str, Any]) -> None:
+    # In a merge patch `null` restores a field's default; for a field without one it is an error,
+    # so the documents allow null only where the product has a default.
+    for name, field in ProductFields.model_fields.items():
+        if field.is_required():
+            member = schema["properties"][name]
+            (kept,) = [variant for variant in member.pop("anyOf") if variant != {"type": "null"}]
+            member.update(kept)
+
+
 class MergePatch(StrictRequest):
     """A JSON merge patch (RFC 7396) of a model: the same fields, every one optional."""
 
@@ -178,13 +238,17 @@ def _all_optional(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+class _ProductMergePatch(MergePatch):
+    model_config = ConfigDict(json_schema_extra=_null_only_where_a_default_exists)
+
+
 if TYPE_CHECKING:
     # mypy cannot see fields made at run time; code reads a patch only through `changes()`.
     PatchProductRequest = MergePatch
 else:
     PatchProductRequest = create_model(
         "PatchProductRequest",
-        __base__=MergePatch,
+        __base__=_ProductMergePatch,
         __doc__="""Body of `PATCH /admin/products/{id}` (JSON merge patch, RFC 7396).
 
     Every field is optional. `null` restores a field's default and is an error for a field that
@@ -198,9 +262,35 @@ else:
 class InventoryAdjustmentRequest(StrictRequest):
     """Body of `POST /admin/products/{id}/inventory`: exactly one of `delta` (≠ 0) or `set` (≥ 0)."""
 
-    delta: Annotated[int, Strict(), Field(ge=-MAX_INVENTORY, le=MAX_INVENTORY)] | None = None
+    # "Exactly one of delta (not 0) or set", stated for the documents; the validator below enforces it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["delta"],
+                    "properties": {
+                        "delta": {"type": "integer", "not": {"enum": [0]}},
+                        "set": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["set"],
+                    "properties": {"set": {"type": "integer"}, "delta": {"type": "null"}},
+                },
+            ]
+        }
+    )
+
+    delta: Annotated[int, Strict(), Field(ge=-MAX_INVENTORY, le=MAX_INVENTORY), INTEGRAL] | None = None
     set: Quantity | None = None
-    reason: Annotated[StrictStr, StringConstraints(min_length=1, max_length=200)] | None = None
+    reason: (
+        Annotated[
+            StrictStr,
+            StringConstraints(min_length=1, max_length=200),
+            DocumentedPattern(NO_CONTROL_CHARACTERS_PATTERN),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _exactly_one_operation(self) -> InventoryAdjustmentRequest:
@@ -222,7 +312,7 @@ class ImageUploadRequest(StrictRequest):
     """Body of `POST /admin/products/{id}/images`."""
 
     content_type: ImageContentType
-    content_length: Annotated[int, Strict(), Field(gt=0, le=MAX_IMAGE_BYTES)]
+    content_length: Annotated[int, Strict(), Field(gt=0, le=MAX_IMAGE_BYTES), INTEGRAL]
 
 
 class StoredImage(BaseModel):
@@ -285,6 +375,7 @@ def _admin_fields() -> dict[str, Any]:
 
 
 ADMIN_HIDDEN_FIELDS = frozenset({"last_change"})
+
 
 if TYPE_CHECKING:
     # mypy cannot see fields made at run time; admin products are only built and rendered.

@@ -251,6 +251,14 @@ def test_unsupported_method_is_405_with_allow(aws: Resources) -> None:
     assert "POST" in response.headers["allow"]
 
 
+@pytest.mark.parametrize("product_id", ["\x00", "a\x01b", "\x7f"])
+def test_an_id_with_control_characters_is_a_404_not_a_405(aws: Resources, product_id: str) -> None:
+    response = call("GET", f"/admin/products/{product_id}")
+
+    assert response.status == 404
+    assert response.json()["status"] == 404
+
+
 def test_unknown_route_is_404_problem(aws: Resources) -> None:
     response = call("GET", "/admin/nothing-here")
 

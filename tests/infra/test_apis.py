@@ -25,7 +25,7 @@ REQUIRED_PROBLEMS = {
     "BAD_REQUEST_PARAMETERS": 400,
     "UNAUTHORIZED": 401,
     "ACCESS_DENIED": 403,
-    "MISSING_AUTHENTICATION_TOKEN": 404,
+    "MISSING_AUTHENTICATION_TOKEN": 405,
     "REQUEST_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "THROTTLED": 429,
@@ -61,7 +61,40 @@ def test_every_resource_with_routes_has_a_fallback_so_functions_answer_405(
 ) -> None:
     all_methods = methods(synthesized, _api_ids(synthesized)[api])
     route_paths = {path for _, path in _route_methods(synthesized, api)}
-    assert {path for method, path in all_methods if method == "ANY"} == route_paths
+    assert {path for method, path in all_methods if method == "ANY"} == {*route_paths, "/", "/{proxy+}"}
+
+
+@pytest.mark.parametrize(
+    ("api", "allow"),
+    [("admin", "DELETE, GET, HEAD, PATCH, POST, PUT, OPTIONS"), ("public", "GET, HEAD, OPTIONS")],
+)
+def test_a_method_api_gateway_cannot_route_is_a_405_naming_the_apis_methods(
+    synthesized: Synthesized, api: str, allow: str
+) -> None:
+    response = _gateway_responses(synthesized, api)["MISSING_AUTHENTICATION_TOKEN"]
+    assert response["StatusCode"] == "405"
+    assert response["ResponseParameters"]["gatewayresponse.header.Allow"] == f"'{allow}'"
+
+
+@pytest.mark.parametrize("api", ["admin", "public"])
+@pytest.mark.parametrize("path", ["/", "/{proxy+}"])
+def test_paths_without_routes_are_404_problems_answered_without_a_function(
+    synthesized: Synthesized, api: str, path: str
+) -> None:
+    method = methods(synthesized, _api_ids(synthesized)[api])[("ANY", path)]
+    integration = method["Integration"]
+    assert integration["Type"] == "MOCK"
+    (response,) = integration["IntegrationResponses"]
+    assert response["StatusCode"] == "404"
+    assert (
+        response["ResponseParameters"]["method.response.header.Content-Type"] == f"'{PROBLEM_CONTENT_TYPE}'"
+    )
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert (body["status"], body["title"]) == (404, "Not Found")
+    protected = (
+        method.get("AuthorizationType") == "COGNITO_USER_POOLS" or method.get("ApiKeyRequired") is True
+    )
+    assert protected
 
 
 def test_every_admin_method_but_cors_preflight_requires_the_cognito_authorizer(

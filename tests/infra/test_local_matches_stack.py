@@ -75,7 +75,7 @@ def test_local_tables_have_the_templates_keys_indexes_stream_and_ttl(
 
 
 def test_the_local_stream_poller_uses_the_event_source_mappings_settings(synthesized: Synthesized) -> None:
-    projector = {"Ref": synthesized.logical_id(synthesized.stack.projection.projector.function)}
+    projector = {"Ref": synthesized.logical_id(synthesized.stack.projection.projector.alias)}
     [mapping] = [
         resource["Properties"]
         for resource in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()

@@ -56,6 +56,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], idempotency
     )
     decrypt_tables = _pairs(["kms:Decrypt"], table_key)
+    # The failure queues are encrypted with the table key: parking a failure encrypts with it.
+    park_failures = _pairs(["kms:GenerateDataKey"], table_key)
 
     def logs(key: str) -> set[tuple[str, str]]:
         log_group = stack.functions[key].log_group
@@ -99,13 +101,15 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | _pairs(["dynamodb:GetItem", "dynamodb:PutItem"], jobs)
         | _pairs(["s3:PutObject", "s3:GetObject"], imports)
         | _pairs(["s3:GetObject"], exports)
-        | _pairs(["sqs:SendMessage"], _arn(synth, bulk.export_queue)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, bulk.export_queue))
+        | park_failures,
         "import-start": TRACING
         | logs("import-start")
         | decrypt_tables
         | _pairs(["dynamodb:GetItem", "dynamodb:UpdateItem"], jobs)
         | _pairs(["s3:GetObject"], imports)
-        | _pairs(["sqs:SendMessage"], _arn(synth, bulk.batch_queue), _arn(synth, bulk.start_failures)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, bulk.batch_queue), _arn(synth, bulk.start_failures))
+        | park_failures,
         "import-batch": TRACING
         | logs("import-batch")
         | decrypt_tables
@@ -127,7 +131,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | _pairs(["s3:GetObject", "s3:DeleteObject"], uploads)
         | _pairs(["s3:ListBucket"], bucket)
         | _pairs(["s3:PutObject"], registered)
-        | _pairs(["sqs:SendMessage"], _arn(synth, images.registration_failures)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, images.registration_failures))
+        | park_failures,
         "public-products": TRACING
         | logs("public-products")
         | decrypt_tables
@@ -148,7 +153,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | {("dynamodb:ListStreams", "*")}
         | _pairs(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], views)
         | _pairs(["dynamodb:PutItem"], event_log)
-        | _pairs(["sqs:SendMessage"], _arn(synth, projection.failures)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, projection.failures))
+        | park_failures,
         "event-publisher": TRACING
         | logs("event-publisher")
         | decrypt_tables
@@ -161,7 +167,8 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | _pairs(["dynamodb:Query"], f"{event_log}/index/unpublished")
         | _pairs(["sns:Publish"], _ref(synth, projection.inventory_topic))
         | _pairs(["kms:GenerateDataKey", "kms:Decrypt"], _arn(synth, projection.topic_key))
-        | _pairs(["sqs:SendMessage"], _arn(synth, stack.publishing.failures)),
+        | _pairs(["sqs:SendMessage"], _arn(synth, stack.publishing.failures))
+        | park_failures,
     }
 
 

@@ -81,18 +81,19 @@ def test_uploads_trigger_image_registration_and_import_files_start_imports_and_n
 ) -> None:
     stack = synthesized.stack
     bucket_id = synthesized.logical_id(stack.images.bucket)
+    # The aliases: S3 must invoke SnapStart's versions, never the bare functions.
     targets = {
-        UPLOAD_PREFIX: synthesized.logical_id(stack.images.registration.function),
-        IMPORT_PREFIX: synthesized.logical_id(stack.bulk.start.function),
+        UPLOAD_PREFIX: synthesized.logical_id(stack.images.registration.alias),
+        IMPORT_PREFIX: synthesized.logical_id(stack.bulk.start.alias),
     }
     configurations = _bucket(synthesized)["NotificationConfiguration"]["LambdaConfigurations"]
     assert {c["Event"] for c in configurations} == {"s3:ObjectCreated:*"}
     assert {
-        c["Filter"]["S3Key"]["Rules"][0]["Value"]: c["Function"]["Fn::GetAtt"][0] for c in configurations
+        c["Filter"]["S3Key"]["Rules"][0]["Value"]: c["Function"]["Ref"] for c in configurations
     } == targets
     assert all(len(c["Filter"]["S3Key"]["Rules"]) == 1 for c in configurations)
     permissions = {
-        key: resource["Properties"]["FunctionName"]["Fn::GetAtt"][0]
+        key: resource["Properties"]["FunctionName"]["Ref"]
         for key, resource in synthesized.of_type("AWS::Lambda::Permission").items()
         if resource["Properties"]["Principal"] == "s3.amazonaws.com"
     }
@@ -157,7 +158,8 @@ def test_the_alert_email_receives_only_low_and_depleted_stock_events(synthesized
 def test_failure_queues_are_encrypted_and_tls_only(synthesized: Synthesized, queue_name: str) -> None:
     stack = synthesized.stack
     queue = stack.projection.failures if queue_name == "projection" else stack.images.registration_failures
-    assert synthesized.properties(queue)["SqsManagedSseEnabled"] is True
+    key = synthesized.logical_id(stack.data.key)
+    assert synthesized.properties(queue)["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
     queue_ref = {"Ref": synthesized.logical_id(queue)}
     (policy,) = [
         resource["Properties"]["PolicyDocument"]["Statement"]
@@ -169,8 +171,8 @@ def test_failure_queues_are_encrypted_and_tls_only(synthesized: Synthesized, que
 
 
 def _mapping(synth: Synthesized, function: Any = None) -> dict[str, Any]:
-    """The event source mapping of ``function`` (default: the projector's)."""
-    target = function or synth.stack.projection.projector.function
+    """The event source mapping of ``function`` (default: the projector's), which invokes its alias."""
+    target = (function or synth.stack.projection.projector).alias
     (properties,) = [
         mapping["Properties"]
         for mapping in synth.of_type("AWS::Lambda::EventSourceMapping").values()
@@ -183,7 +185,7 @@ def test_the_event_log_stream_feeds_the_publisher_new_items_with_partial_failure
     synthesized: Synthesized,
 ) -> None:
     stack = synthesized.stack
-    mapping = _mapping(synthesized, stack.publishing.publisher.function)
+    mapping = _mapping(synthesized, stack.publishing.publisher)
     assert mapping["EventSourceArn"] == {
         "Fn::GetAtt": [synthesized.logical_id(stack.data.event_log), "StreamArn"]
     }
@@ -202,8 +204,8 @@ def test_a_schedule_sweeps_the_log_every_minute(synthesized: Synthesized) -> Non
     (rule,) = synthesized.of_type("AWS::Events::Rule").values()
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     (target,) = rule["Properties"]["Targets"]
-    publisher_id = synthesized.logical_id(synthesized.stack.publishing.publisher.function)
-    assert target["Arn"] == {"Fn::GetAtt": [publisher_id, "Arn"]}
+    # The schedule invokes the published alias, as every other trigger does (SnapStart).
+    assert target["Arn"] == {"Ref": synthesized.logical_id(synthesized.stack.publishing.publisher.alias)}
 
 
 def test_the_products_stream_feeds_the_projector_with_partial_batch_failures(
@@ -214,7 +216,7 @@ def test_the_products_stream_feeds_the_projector_with_partial_batch_failures(
     assert mapping["EventSourceArn"] == {
         "Fn::GetAtt": [synthesized.logical_id(stack.data.products), "StreamArn"]
     }
-    assert mapping["FunctionName"] == {"Ref": synthesized.logical_id(stack.projection.projector.function)}
+    assert mapping["FunctionName"] == {"Ref": synthesized.logical_id(stack.projection.projector.alias)}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BatchSize"] == stream.batch_size
     assert mapping["BisectBatchOnFunctionError"] is True
@@ -250,7 +252,7 @@ def test_bulk_work_is_consumed_one_message_at_a_time_with_partial_failures_and_a
     (mapping,) = [
         resource["Properties"]
         for resource in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
-        if resource["Properties"]["FunctionName"] == {"Ref": synthesized.logical_id(function.function)}
+        if resource["Properties"]["FunctionName"] == {"Ref": synthesized.logical_id(function.alias)}
     ]
     queue_properties = synthesized.properties(queue)
 
@@ -269,7 +271,7 @@ def test_import_fan_out_concurrency_is_bounded_by_configuration(synthesized: Syn
         resource["Properties"]
         for resource in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
         if resource["Properties"]["FunctionName"]
-        == {"Ref": synthesized.logical_id(synthesized.stack.bulk.batch.function)}
+        == {"Ref": synthesized.logical_id(synthesized.stack.bulk.batch.alias)}
     ]
 
     assert mapping["ScalingConfig"] == {

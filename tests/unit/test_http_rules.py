@@ -8,19 +8,20 @@ from commands.idempotency import validated_key
 from shared.config import AdminProductsConfig, ConfigurationError, load_config
 from shared.http import etag, expected_version
 from shared.ids import new_id
-from shared.problems import PreconditionFailed, ValidationProblem
+from shared.problems import ValidationProblem
 
 
 @pytest.mark.parametrize(
-    ("header", "version"), [(None, None), ("*", None), ('"3"', 3), ('W/"7"', 7), (' "12" ', 12)]
+    ("header", "version"),
+    [(None, None), ("*", None), ("", None), ('"3"', 3), ('W/"7"', 7), (' "12" ', 12), ('"4"\t', 4)],
 )
 def test_if_match_names_the_expected_version(header: str | None, version: int | None) -> None:
     assert expected_version(header) == version
 
 
-@pytest.mark.parametrize("header", ['"abc"', '"1", "2"', "", '""'])
-def test_if_match_that_cannot_match_is_a_failed_precondition(header: str) -> None:
-    with pytest.raises(PreconditionFailed):
+@pytest.mark.parametrize("header", ['"abc"', '"1", "2"', '""', "3", '"٣"', "null"])
+def test_an_if_match_that_names_no_version_is_a_bad_request(header: str) -> None:
+    with pytest.raises(ValidationProblem):
         expected_version(header)
 
 

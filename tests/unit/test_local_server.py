@@ -249,3 +249,27 @@ def test_seed_stops_at_the_first_refusal() -> None:
     with pytest.raises(SeedError, match="409"):
         seed_catalog(refusing, "tok")
     assert len(refusing.requests) == 1
+
+
+@pytest.mark.parametrize("method", ["QUERY", "PROPFIND", "BREW"])
+def test_methods_the_standard_library_does_not_know_still_reach_the_app(
+    served: tuple[CatalogServer, Recorder], method: str
+) -> None:
+    server, app = served
+
+    response = exchange(server, method, "/products")
+
+    assert response.status == 200
+    assert [request.method for request in app.requests] == [method]
+
+
+def test_each_keep_alive_response_leaves_in_one_piece(served: tuple[CatalogServer, Recorder]) -> None:
+    # Headers and body written separately let Nagle's algorithm hold the body until the client's
+    # delayed ACK (~40 ms a request); a single read must see the whole response every time.
+    server, _ = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as client:
+        for _ in range(5):
+            client.sendall(b"GET /categories HTTP/1.1\r\nHost: local\r\n\r\n")
+            received = client.recv(65_536)
+            assert received.startswith(b"HTTP/1.1 200 ")
+            assert received.endswith(b"\r\n\r\nhello")
