@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, Strict
 
-from shared.models.product import PresignedPost, ProductStatus, StrictRequest
+from shared.models.product import INTEGRAL, PresignedPost, ProductStatus, StrictRequest
 from shared.problems import FieldError
 
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
@@ -46,7 +46,8 @@ class ImportRequest(StrictRequest):
     """`POST /admin/imports`: the file's format and exact size (the upload must match both)."""
 
     format: ImportFormat
-    content_length: Annotated[int, Strict(), Field(gt=0, le=MAX_IMPORT_BYTES)]
+    # INTEGRAL: 9756.0 is a JSON integer, accepted as for image uploads.
+    content_length: Annotated[int, Strict(), Field(gt=0, le=MAX_IMPORT_BYTES), INTEGRAL]
 
 
 class ImportTicket(BaseModel):
