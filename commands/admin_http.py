@@ -64,14 +64,6 @@ def no_content() -> Response[str]:
     return Response(status_code=int(HTTPStatus.NO_CONTENT), body="", headers={"Cache-Control": "no-store"})
 
 
-def documented(status: HTTPStatus, model: type[BaseModel] | None, description: str) -> dict[int, Any]:
-    """The OpenAPI description of a route's success response (errors are added for every route)."""
-    response: dict[str, Any] = {"description": description}
-    if model is not None:
-        response["content"] = {JSON_CONTENT_TYPE: {"model": model}}
-    return {int(status): response}
-
-
 def once(
     app: APIGatewayRestResolver,
     config: AdminApiConfig,

@@ -325,3 +325,11 @@ def expected_version(if_match: str | None) -> int | None:
         raise ValidationProblem('If-Match must be * or exactly one entity tag of a version, e.g. "3"')
     tag = match.group(2)
     return None if tag in (None, "*") else int(tag.removeprefix("W/").strip('"'))
+
+
+def documented(status: HTTPStatus, model: type[BaseModel] | None, description: str) -> dict[int, Any]:
+    """The OpenAPI description of a route's success response (errors are added for every route)."""
+    response: dict[str, Any] = {"description": description}
+    if model is not None:
+        response["content"] = {JSON_CONTENT_TYPE: {"model": model}}
+    return {int(status): response}

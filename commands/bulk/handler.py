@@ -13,7 +13,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, documented, once, respond, stored
+from commands.admin_http import IdempotencyKey, once, respond, stored
 from commands.data.bulk_files import S3BulkFiles
 from commands.data.jobs import DynamoJobStore
 from commands.data.queues import SqsWorkQueue
@@ -21,7 +21,7 @@ from commands.exports.logic import describe_export, request_export
 from commands.imports.logic import describe_import, request_import
 from commands.imports.wiring import CLOCK
 from shared.config import AdminBulkConfig, load_config
-from shared.http import admin_resolver, api_handler
+from shared.http import admin_resolver, api_handler, documented
 from shared.models.jobs import (
     ExportAccepted,
     ExportJob,

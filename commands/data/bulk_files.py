@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from commands.data.images import S3ImageStorage
+from shared.data.images import S3ImageStorage
 
 # Large enough to keep GetObject streaming cheap, small enough to bound a function's memory.
 STREAM_CHUNK_BYTES = 1024 * 1024

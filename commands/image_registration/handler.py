@@ -12,9 +12,9 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from commands.data.images import S3ImageStorage
 from commands.images.logic import register_upload
 from shared.config import ImageRegistrationConfig, load_config
+from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
 from shared.observability import logger, metrics, tracer
 from shared.snapstart import prime

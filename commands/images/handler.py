@@ -9,12 +9,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, once, stored
-from commands.data.images import S3ImageStorage
+from commands.admin_http import IdempotencyKey, IfMatch, actor, no_content, once, stored
 from commands.images.logic import remove_image, request_upload
 from shared.config import AdminImagesConfig, load_config
+from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
-from shared.http import admin_resolver, api_handler, expected_version
+from shared.http import admin_resolver, api_handler, documented, expected_version
 from shared.models.product import ImageUploadRequest, ImageUploadTicket
 from shared.snapstart import prime, validation_request
 

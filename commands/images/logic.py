@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
 
-from commands.data.images import UploadedObject
 from commands.products.logic import check_precondition
+from shared.data.images import UploadedObject
 from shared.data.products import WriteConflict
 from shared.ids import new_id, rfc3339, utc_now
 from shared.models.product import (

@@ -9,11 +9,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, once, stored
+from commands.admin_http import IdempotencyKey, IfMatch, actor, once, stored
 from commands.inventory.logic import adjust_inventory
 from shared.config import AdminInventoryConfig, load_config
 from shared.data.products import DynamoProductStore
-from shared.http import admin_resolver, api_handler, expected_version
+from shared.http import admin_resolver, api_handler, documented, expected_version
 from shared.models.product import InventoryAdjustmentRequest, InventoryLevel
 from shared.observability import metrics
 from shared.snapstart import prime, validation_request

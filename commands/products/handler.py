@@ -12,20 +12,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from commands.admin_http import IdempotencyKey, IfMatch, actor, documented, no_content, once, respond, stored
-from commands.data.images import S3ImageStorage
+from commands.admin_http import IdempotencyKey, IfMatch, actor, no_content, once, respond, stored
 from commands.products import history
-from commands.products.logic import ProductCommands, admin_view
+from commands.products.logic import ProductCommands
 from shared.config import AdminProductsConfig, load_config
 from shared.data.event_log import EventLogTable
+from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
-from shared.http import admin_resolver, api_handler, expected_version, json_response
+from shared.http import admin_resolver, api_handler, documented, expected_version, json_response
 from shared.models.product import (
     AdminProduct,
     CreateProductRequest,
     PatchProductRequest,
     Product,
     ReplaceProductRequest,
+    admin_view,
 )
 from shared.observability import metrics
 from shared.snapstart import prime, validation_request

@@ -17,10 +17,7 @@ from pydantic import ValidationError
 from shared.data.products import ProductStore, SkuTaken, WriteConflict
 from shared.ids import new_id, utc_now
 from shared.models.product import (
-    ADMIN_HIDDEN_FIELDS,
-    AdminProduct,
     ChangeRecord,
-    ImageRef,
     PatchProductRequest,
     Product,
     ProductFields,
@@ -195,11 +192,3 @@ class ProductCommands:
         current = self.get(product_id)
         check_precondition(current, expected_version)
         return PreconditionFailed("the product kept changing during the update; re-read it and retry")
-
-
-def admin_view(product: Product, image_url: Callable[[str], str]) -> AdminProduct:
-    """The admin representation: every field, images with short-lived read URLs."""
-    return AdminProduct(
-        **product.model_dump(exclude={"images", *ADMIN_HIDDEN_FIELDS}),
-        images=[ImageRef(id=i.id, content_type=i.content_type, url=image_url(i.key)) for i in product.images],
-    )

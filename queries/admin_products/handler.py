@@ -14,14 +14,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from commands.admin_http import documented
-from commands.data.images import S3ImageStorage
 from queries.admin_products import logic
 from queries.common import reject_unknown_parameters
 from queries.models import AdminProductPage
 from shared.config import AdminListingConfig, load_config
 from shared.data.admin_listing import AdminFilters, AdminListing
-from shared.http import admin_resolver, api_handler, json_response
+from shared.data.images import S3ImageStorage
+from shared.http import admin_resolver, api_handler, documented, json_response
 from shared.models.product import CATEGORY_PATTERN, SKU_PATTERN, Availability, ProductStatus
 from shared.snapstart import prime, validation_request
 

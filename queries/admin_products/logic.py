@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from commands.products.logic import admin_view
 from queries.models import AdminProductPage
 from shared.data.admin_listing import AdminFilters, AdminPage
+from shared.models.product import admin_view
 from shared.problems import FieldError, ValidationProblem
 
 DEFAULT_LIMIT = 20

@@ -7,6 +7,7 @@ document and the API Gateway request models are all generated from these classes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -375,6 +376,14 @@ def _admin_fields() -> dict[str, Any]:
 
 
 ADMIN_HIDDEN_FIELDS = frozenset({"last_change"})
+
+
+def admin_view(product: Product, image_url: Callable[[str], str]) -> AdminProduct:
+    """The admin representation: every field, images with short-lived read URLs."""
+    return AdminProduct(
+        **product.model_dump(exclude={"images", *ADMIN_HIDDEN_FIELDS}),
+        images=[ImageRef(id=i.id, content_type=i.content_type, url=image_url(i.key)) for i in product.images],
+    )
 
 
 if TYPE_CHECKING:

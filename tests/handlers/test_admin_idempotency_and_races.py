@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from commands.data.images import S3ImageStorage
 from commands.products.logic import ProductCommands
 from local.resources import Resources
+from shared.data.images import S3ImageStorage
 from shared.data.products import DynamoProductStore
 from shared.models.product import CreateProductRequest, Product, ReplaceProductRequest
 from shared.problems import DuplicateSku, PreconditionFailed
