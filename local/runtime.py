@@ -38,7 +38,7 @@ import boto3
 from local.console import Console
 from local.inprocess import dispatch_in_process, stop_dispatching
 from local.web import HttpRequest, HttpResponse
-from shared.routes import PUBLIC_QUERY_PARAMETERS
+from shared.routes import canonical_public_query
 from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
 
 if TYPE_CHECKING:
@@ -448,7 +448,7 @@ class LocalRuntime:
                     "public-api",
                     ("/products", "/categories"),
                     gateway,
-                    query_parameters=PUBLIC_QUERY_PARAMETERS,
+                    normalize_query=canonical_public_query,
                     ttl_override=settings.edge_ttl,
                 ),
             ],

@@ -39,11 +39,19 @@ SKU_KEY_PREFIX = "SKU#"
 # Read views, written only by the projector and read only by the queries.
 CATEGORY_LISTING_INDEX = IndexSchema(name="category-listing", partition_key="gsi1pk", sort_key="gsi1sk")
 CATALOG_LISTING_INDEX = IndexSchema(name="catalog-listing", partition_key="gsi2pk", sort_key="gsi2sk")
+# Discovery (the public listing's sorts, filters and word-prefix search): one sparse index per
+# sort, all partitioned by scope (the catalog, a category or a word prefix), over discovery
+# entries only; shared/data/views.py says which parameter combination reads which (decision 34).
+DISCOVERY_SCOPE = "discovery_scope"
+NEWEST_INDEX = IndexSchema(name="discovery-newest", partition_key=DISCOVERY_SCOPE, sort_key="by_newest")
+PRICE_INDEX = IndexSchema(name="discovery-price", partition_key=DISCOVERY_SCOPE, sort_key="by_price")
+NAME_INDEX = IndexSchema(name="discovery-name", partition_key=DISCOVERY_SCOPE, sort_key="by_name")
+DISCOVERY_INDEXES = (NEWEST_INDEX, PRICE_INDEX, NAME_INDEX)
 VIEWS = TableSchema(
     role="views",
     partition_key="pk",
     sort_key="sk",
-    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX),
+    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX, *DISCOVERY_INDEXES),
 )
 
 # Powertools idempotency records; DynamoDB's TTL removes them after the 24 h window.

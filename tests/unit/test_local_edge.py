@@ -11,6 +11,7 @@ import pytest
 from local.edge import Behavior, EdgeCache, S3Origin, cache_directives, etag_matches
 from local.resources import Resources
 from local.web import HttpRequest, HttpResponse
+from shared.routes import canonical_public_query
 
 PUBLIC_CACHE = "public, max-age=60, s-maxage=30, stale-while-revalidate=20"
 
@@ -60,7 +61,7 @@ def edge_for(origin: Origin, clock: Clock, **behavior: object) -> EdgeCache:
         "public-api",
         ("/products", "/categories"),
         origin,
-        query_parameters=("category", "cursor", "limit"),
+        normalize_query=canonical_public_query,
         **behavior,  # type: ignore[arg-type]
     )
     return EdgeCache([api], clock=clock, refresh_in_background=run_now)
