@@ -6,8 +6,8 @@ What it reproduces, because clients and tests depend on it:
   Gateway), ``/images/*`` to the bucket's ``images/`` prefix; only GET, HEAD and OPTIONS are
   allowed (anything else: 405 problem);
 * the cache key is the path plus the public query normalised as the viewer-request function
-  does (``shared.routes.canonical_public_query``); the origin receives only those, never ``Authorization`` or cookies, so one shopper's request cannot change what
-  another one is served;
+  does (``shared.routes.canonical_public_query``); the origin receives only those, never
+  ``Authorization`` or cookies, so one shopper's request cannot change what another one is served;
 * the TTL is the response's ``s-maxage`` (else ``max-age``), capped by the policy's maximum TTL,
   or the operator's override (``CATALOG_EDGE_TTL``); ``no-store``/``no-cache``/``private`` responses
   are not stored; 404s are kept 10 s at most; ``stale-while-revalidate`` serves a stale copy while

@@ -82,7 +82,9 @@ def _policy(synth: Synthesized, resource_type: str, reference: dict[str, Any], k
     return policy
 
 
-def test_the_cache_key_is_the_path_and_the_listing_and_discovery_parameters_only(synthesized: Synthesized) -> None:
+def test_the_cache_key_is_the_path_and_the_listing_and_discovery_parameters_only(
+    synthesized: Synthesized,
+) -> None:
     behaviour = _distribution(synthesized)["DefaultCacheBehavior"]
     policy = _policy(
         synthesized, "AWS::CloudFront::CachePolicy", behaviour["CachePolicyId"], "CachePolicyConfig"
