@@ -16,7 +16,17 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import aws_calls, cold_start, cost, event_publishing, list_scan, local_runtime, projector, synth
+from bench import (
+    aws_calls,
+    cold_start,
+    cost,
+    discovery,
+    event_publishing,
+    list_scan,
+    local_runtime,
+    projector,
+    synth,
+)
 from bench.sections import Context, Section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +38,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("synth", synth.measure),
     Section("aws_calls", aws_calls.measure),
     Section("list_scan", list_scan.measure),
+    Section("discovery", discovery.measure),
     Section("projector", projector.measure),
     Section("local.throughput", local_runtime.measure_throughput),
     Section("local.edge", local_runtime.measure_edge),

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from shared.discovery import Discovery
 
-# v2: the position is a discovery sort key and the listing names every parameter (decision 34).
+# v2: the position is a discovery sort key and the listing names every parameter (decision 52).
 CURSOR_VERSION = "v2"
 MAX_CURSOR_LENGTH = 512
 _SEPARATOR = "|"

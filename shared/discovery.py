@@ -5,7 +5,7 @@ product into the read views) and the public queries (which fold ``q`` the same w
 after a sort key). Nothing here does I/O.
 
 A scope is one partition of the discovery indexes: the whole catalog, one category, or one
-folded word prefix of up to :data:`PREFIX_LENGTH` characters (decision 34).
+folded word prefix of up to :data:`PREFIX_LENGTH` characters (decision 52).
 """
 
 from __future__ import annotations

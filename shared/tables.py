@@ -41,7 +41,7 @@ CATEGORY_LISTING_INDEX = IndexSchema(name="category-listing", partition_key="gsi
 CATALOG_LISTING_INDEX = IndexSchema(name="catalog-listing", partition_key="gsi2pk", sort_key="gsi2sk")
 # Discovery (the public listing's sorts, filters and word-prefix search): one sparse index per
 # sort, all partitioned by scope (the catalog, a category or a word prefix), over discovery
-# entries only; shared/data/views.py says which parameter combination reads which (decision 34).
+# entries only; shared/data/views.py says which parameter combination reads which (decision 52).
 DISCOVERY_SCOPE = "discovery_scope"
 NEWEST_INDEX = IndexSchema(name="discovery-newest", partition_key=DISCOVERY_SCOPE, sort_key="by_newest")
 PRICE_INDEX = IndexSchema(name="discovery-price", partition_key=DISCOVERY_SCOPE, sort_key="by_price")

@@ -554,9 +554,9 @@ class DynamoViewRepository:
 
 
 def _scope(wanted: Discovery) -> str:
-    if wanted.query_words:
-        # The longest word has the most specific token partition (at most PREFIX_LENGTH chars).
-        return discovery.word_scope(max(wanted.query_words, key=len))
+    scope_word = _scope_word(wanted)
+    if scope_word is not None:
+        return discovery.word_scope(scope_word)
     if wanted.category is not None:
         return discovery.category_scope(wanted.category)
     return discovery.ALL_SCOPE
@@ -608,10 +608,19 @@ def _filters(
             values[f":availability{number}"] = {"S": availability.value}
             placeholders.append(f":availability{number}")
         filters.append(f"#availability IN ({', '.join(placeholders)})")
-    if wanted.query_words:
+    # The scope partition already proves its own word when that word is no longer than a token.
+    checked = [
+        word for word in wanted.query_words if word != _scope_word(wanted) or word != discovery.token(word)
+    ]
+    if checked:
         names["#words"] = "words"
-        for number, word in enumerate(wanted.query_words):
-            # The stored list is space-delimited, so " <word>" matches word starts only.
-            values[f":word{number}"] = {"S": f" {word}"}
-            filters.append(f"contains(#words, :word{number})")
+    for number, word in enumerate(checked):
+        # The stored list is space-delimited, so " <word>" matches word starts only.
+        values[f":word{number}"] = {"S": f" {word}"}
+        filters.append(f"contains(#words, :word{number})")
     return filters
+
+
+def _scope_word(wanted: Discovery) -> str | None:
+    """The query word whose token partition a search reads: the longest, the most specific."""
+    return max(wanted.query_words, key=len) if wanted.query_words else None
