@@ -8,13 +8,15 @@ stages may be torn down.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cdk.config import StackConfig
-from shared.tables import EVENT_LOG, IDEMPOTENCY, PRODUCTS, VIEWS, TableSchema
+from shared.tables import EVENT_LOG, IDEMPOTENCY, PRODUCTS, VIEWS, IndexSchema, TableSchema
 
 _STREAM_VIEW_TYPES = {
     "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
@@ -77,6 +79,6 @@ class CatalogData(Construct):
         return table
 
 
-def index_arns(table: dynamodb.ITable, schema: TableSchema) -> list[str]:
-    """ARNs of ``table``'s indexes, named one by one (no ``index/*`` wildcard in grants)."""
-    return [f"{table.table_arn}/index/{index.name}" for index in schema.indexes]
+def index_arns(table: dynamodb.ITable, indexes: Iterable[IndexSchema]) -> list[str]:
+    """ARNs of some of ``table``'s indexes, named one by one (no ``index/*`` wildcard in grants)."""
+    return [f"{table.table_arn}/index/{index.name}" for index in indexes]
