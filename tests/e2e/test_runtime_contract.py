@@ -26,13 +26,15 @@ def test_local_resources_name_what_exists_on_the_aws_endpoint(
 ) -> None:
     resources = catalog.request("GET", "/_local/resources").json()
 
-    assert set(resources) == {"region", "aws_endpoint", "tables", "topic_arn", "bucket"}
+    assert set(resources) == {"region", "aws_endpoint", "tables", "queues", "topic_arn", "bucket"}
     assert resources["region"] == "us-west-1"
     assert resources["aws_endpoint"] == catalog.aws_endpoint
     assert set(resources["tables"]) == {"products", "views", "idempotency", "events"}
     assert set(resources["tables"].values()) <= set(cloud["dynamodb"].list_tables()["TableNames"])
     assert resources["topic_arn"] in [t["TopicArn"] for t in cloud["sns"].list_topics()["Topics"]]
     cloud["s3"].head_bucket(Bucket=resources["bucket"])
+    assert set(resources["queues"]) == {"projection_failures", "event_publishing_failures"}
+    assert set(resources["queues"].values()) <= set(cloud["sqs"].list_queues()["QueueUrls"])
 
 
 def test_the_admin_api_needs_the_token(catalog: LocalCatalog) -> None:
