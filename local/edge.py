@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 from botocore.exceptions import ClientError
 
 from local.web import Handler, HttpRequest, HttpResponse, new_request_id, problem_response
-from shared.http import REQUEST_ID_HEADER
+from shared.http_names import REQUEST_ID_HEADER
 from shared.problems import MethodNotAllowed, NotFound
 from shared.tables import IMAGE_PREFIX
 

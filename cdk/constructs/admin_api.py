@@ -27,7 +27,7 @@ from cdk.constructs.rest_api import (
     stage_options,
 )
 from cdk.nag import acknowledge
-from shared.http import ADMIN_GROUP
+from shared.http_names import ADMIN_GROUP
 from shared.routes import ROUTES, function
 from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
 
