@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from shared.http import ADMIN_GROUP
+from shared.http_names import ADMIN_GROUP
 
 
 def admin_claims(username: str = "local-admin", groups: tuple[str, ...] = (ADMIN_GROUP,)) -> dict[str, str]:

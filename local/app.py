@@ -19,7 +19,7 @@ from typing import Any
 
 from local.edge import EdgeCache
 from local.faults import SnsOutage
-from local.resources import Resources
+from local.resources import LocalQueues, Resources
 from local.web import Handler, HttpRequest, HttpResponse, ServiceUnavailable, problem_response
 from shared.problems import MethodNotAllowed, ValidationProblem
 
@@ -28,12 +28,20 @@ OPENAPI_PATH = "/openapi.json"
 SNS_FAULT_PATH = "/_local/faults/sns"
 
 
-def resources_document(resources: Resources, aws_endpoint: str) -> dict[str, Any]:
-    """The body of ``GET /_local/resources`` (its keys are a contract: scripts read them)."""
+def resources_document(resources: Resources, queues: LocalQueues, aws_endpoint: str) -> dict[str, Any]:
+    """The body of ``GET /_local/resources`` (its keys are a contract: scripts read them).
+
+    ``queues`` names the failure queues by the role SPEC gives them (``projection_failures``: the
+    projector's on-failure queue), so a runbook or a test can look into them with the AWS CLI.
+    """
     return {
         "region": resources.region,
         "aws_endpoint": aws_endpoint,
         "tables": resources.tables(),
+        "queues": {
+            "projection_failures": queues.projector_failures,
+            "event_publishing_failures": queues.publisher_failures,
+        },
         "topic_arn": resources.topic_arn,
         "bucket": resources.names.images_bucket,
     }

@@ -5,9 +5,9 @@ What it reproduces, because clients and tests depend on it:
 * cache behaviours by path: ``/products*`` and ``/categories*`` go to the API (through the local API
   Gateway), ``/images/*`` to the bucket's ``images/`` prefix; only GET, HEAD and OPTIONS are
   allowed (anything else: 405 problem);
-* the cache key is the path plus the allow-listed query parameters, sorted; the origin receives
-  only those, never ``Authorization`` or cookies, so one shopper's request cannot change what
-  another one is served;
+* the cache key is the path plus the public query normalised as the viewer-request function
+  does (``shared.routes.canonical_public_query``); the origin receives only those, never
+  ``Authorization`` or cookies, so one shopper's request cannot change what another one is served;
 * the TTL is the response's ``s-maxage`` (else ``max-age``), capped by the policy's maximum TTL,
   or the operator's override (``CATALOG_EDGE_TTL``); ``no-store``/``no-cache``/``private`` responses
   are not stored; 404s are kept 10 s at most; ``stale-while-revalidate`` serves a stale copy while
@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 from botocore.exceptions import ClientError
 
 from local.web import Handler, HttpRequest, HttpResponse, new_request_id, problem_response
-from shared.http import REQUEST_ID_HEADER
+from shared.http_names import REQUEST_ID_HEADER
 from shared.problems import MethodNotAllowed, NotFound
 from shared.tables import IMAGE_PREFIX
 
@@ -57,6 +57,12 @@ SECURITY_HEADERS = (
 )
 
 
+def _no_query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A behaviour whose cache key holds no query parameter (the images)."""
+    del pairs
+    return []
+
+
 @dataclass(frozen=True)
 class Behavior:
     """One cache behaviour: the paths it serves, its origin and the query parameters in its cache key."""
@@ -64,7 +70,8 @@ class Behavior:
     name: str
     path_prefixes: tuple[str, ...]
     origin: Handler
-    query_parameters: tuple[str, ...] = ()
+    # The viewer-request normalisation: which query parameters form the cache key, and how.
+    normalize_query: Callable[[Iterable[tuple[str, str]]], list[tuple[str, str]]] = _no_query
     ttl_override: int | None = None
     allowed_methods: tuple[str, ...] = READ_METHODS
     # The cache policy's default TTL, for a response without Cache-Control.
@@ -75,13 +82,12 @@ class Behavior:
         return any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in self.path_prefixes)
 
     def cache_query(self, query: str) -> str:
-        """The canonical query string: allow-listed parameters in a fixed order, the last value of each.
+        """The canonical query string that the stack's viewer-request function makes.
 
-        This is what the stack's viewer-request function does before CloudFront computes the cache
-        key, so ``?limit=5&category=x&utm=y`` and ``?category=x&limit=5`` share one entry.
+        CloudFront computes the cache key after it, so ``?limit=5&category=x&utm=y`` and
+        ``?category=x&limit=5`` share one entry; the origin receives the same string.
         """
-        values = {k: v for k, v in parse_qsl(query, keep_blank_values=True) if k in self.query_parameters}
-        return urlencode([(name, values[name]) for name in self.query_parameters if name in values])
+        return urlencode(self.normalize_query(parse_qsl(query, keep_blank_values=True)))
 
 
 @dataclass

@@ -34,7 +34,7 @@ from local.web import (
     new_request_id,
     problem_response,
 )
-from shared.http import REQUEST_ID_HEADER
+from shared.http_names import REQUEST_ID_HEADER
 from shared.problems import MethodNotAllowed, NotFound, PayloadTooLarge, Unauthorized
 from shared.routes import FUNCTIONS, ROUTES, FunctionSpec, Route
 

@@ -39,7 +39,7 @@ import boto3
 from local.console import Console
 from local.inprocess import dispatch_in_process, stop_dispatching
 from local.web import HttpRequest, HttpResponse
-from shared.routes import PUBLIC_QUERY_PARAMETERS
+from shared.routes import canonical_public_query
 from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
 
 if TYPE_CHECKING:
@@ -390,7 +390,7 @@ class LocalRuntime:
         defaults = stack_defaults()
         resources, queues = self._provision(aws_endpoint, defaults)
         # Only now: the handlers read their configuration when imported.
-        host, gateway = self._serve_app(resources, aws_endpoint, defaults)
+        host, gateway = self._serve_app(resources, queues, aws_endpoint, defaults)
         stream_poller = self._start_pollers(host, resources, queues, aws_endpoint, defaults)
         if self.settings.seed:
             self._seed(gateway, stream_poller)
@@ -422,7 +422,7 @@ class LocalRuntime:
         return resources, queues
 
     def _serve_app(
-        self, resources: Resources, aws_endpoint: str, defaults: StackDefaults
+        self, resources: Resources, queues: LocalQueues, aws_endpoint: str, defaults: StackDefaults
     ) -> tuple[FunctionHost, ApiGateway]:
         """Load the functions and put the gateway and the edge cache behind the catalog port."""
         from local.app import CatalogApp, resources_document
@@ -449,13 +449,13 @@ class LocalRuntime:
                     "public-api",
                     ("/products", "/categories"),
                     gateway,
-                    query_parameters=PUBLIC_QUERY_PARAMETERS,
+                    normalize_query=canonical_public_query,
                     ttl_override=settings.edge_ttl,
                 ),
             ],
             max_ttl=defaults.edge_max_ttl,
         )
-        self.resources_document = resources_document(resources, aws_endpoint)
+        self.resources_document = resources_document(resources, queues, aws_endpoint)
         install_sns_faults()
         self._server.app = CatalogApp(
             gateway=gateway, edge=edge, resources=self.resources_document, sns_outage=SNS_OUTAGE

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Protocol
 
-from shared.http import REQUEST_ID_HEADER
+from shared.http_names import REQUEST_ID_HEADER
 from shared.problems import PROBLEM_CONTENT_TYPE, Problem
 
 

@@ -1,10 +1,10 @@
 """Opaque, tamper-evident listing cursors.
 
-A cursor names the listing it belongs to and the last product id of the page it follows,
+A cursor names the listing it belongs to and the sort key the page it follows ended at,
 signed with HMAC-SHA256. Clients cannot read meaning into it, forge one, or carry one from one
 listing to another: each of those is a 400, never a wrong page.
 
-Format: ``base64url(payload) "." base64url(mac)`` with ``payload = "v1|<listing>|<after id>"``.
+Format: ``base64url(payload) "." base64url(mac)`` with ``payload = "v2|<listing>|<after sort key>"``.
 
 While the signing secret rotates, cursors signed with the previous key still verify, so a
 rotation invalidates no cursor a client holds.
@@ -18,8 +18,12 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-CURSOR_VERSION = "v1"
+from shared.discovery import Discovery
+
+# v2: the position is a discovery sort key and the listing names every parameter (decision 52).
+CURSOR_VERSION = "v2"
 MAX_CURSOR_LENGTH = 512
 _SEPARATOR = "|"
 
@@ -28,9 +32,22 @@ class CursorError(ValueError):
     """The cursor is malformed, forged, or belongs to another listing."""
 
 
-def listing_of(category: str | None) -> str:
-    """The name a cursor binds to: ``all`` or ``category:<slug>``."""
-    return "all" if category is None else f"category:{category}"
+def listing_of(wanted: Discovery) -> str:
+    """The name a cursor binds to: every listing parameter but ``limit``, URL-encoded.
+
+    A cursor resumes after a sort key of one index partition, so it is only meaningful for the
+    same sort, scope and filters; carried to any other listing it is refused.
+    """
+    return urlencode(
+        [
+            ("sort", wanted.sort.value),
+            ("category", wanted.category or ""),
+            ("min_price", "" if wanted.min_price is None else str(wanted.min_price)),
+            ("max_price", "" if wanted.max_price is None else str(wanted.max_price)),
+            ("availability", wanted.availability.value if wanted.availability else ""),
+            ("q", " ".join(wanted.query_words)),
+        ]
+    )
 
 
 def _b64encode(raw: bytes) -> str:
@@ -70,12 +87,12 @@ class CursorCodec:
         return previous is not None and hmac.compare_digest(self._mac(payload, previous), mac)
 
     def encode(self, listing: str, after: str) -> str:
-        """A cursor for the page after product id ``after`` in ``listing``."""
+        """A cursor for the page after sort key ``after`` in ``listing``."""
         payload = _SEPARATOR.join((CURSOR_VERSION, listing, after)).encode()
         return f"{_b64encode(payload)}.{_b64encode(self._mac(payload))}"
 
     def decode(self, cursor: str, listing: str) -> str:
-        """The product id a cursor resumes after, if it is genuine and issued for ``listing``.
+        """The sort key a cursor resumes after, if it is genuine and issued for ``listing``.
 
         Raises
         ------

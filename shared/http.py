@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from shared.http_names import ADMIN_GROUP, REQUEST_ID_HEADER
 from shared.observability import logger, metrics, tracer
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -43,9 +44,7 @@ from shared.problems import (
 from shared.routes import ROUTES, Route
 
 MAX_BODY_BYTES = 64 * 1024
-ADMIN_GROUP = "catalog-admins"
 JSON_CONTENT_TYPE = "application/json"
-REQUEST_ID_HEADER = "X-Request-Id"
 NO_STORE = "no-store"
 
 # Floats are parsed as Decimal so prices keep the exact digits the client sent.

@@ -7,6 +7,7 @@ routes HTTP requests with the same table; a test checks it against the handlers'
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,7 @@ from shared.config import (
     ProjectorConfig,
     PublicApiConfig,
 )
+from shared.discovery import DEFAULT_LIMIT, Sort
 from shared.models.jobs import ExportRequest, ImportRequest
 from shared.models.product import (
     CreateProductRequest,
@@ -168,9 +170,43 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
 )
 
-# The query parameters the public listing reads, in the canonical order the edge keeps them: the
-# CDN's cache key (the cache policy, the viewer-request function, the local edge) is exactly these.
-PUBLIC_QUERY_PARAMETERS = ("category", "cursor", "limit")
+# The query parameters the public listing reads, in the canonical (sorted) order the edge keeps
+# them: the CDN's cache key (the cache policy, the viewer-request function cdk/edge/
+# normalize_query.js, the local edge) is exactly these, normalised by canonical_public_query.
+PUBLIC_QUERY_PARAMETERS = (
+    "availability",
+    "category",
+    "cursor",
+    "limit",
+    "max_price",
+    "min_price",
+    "q",
+    "sort",
+)
+# Values that mean "as if absent": dropped, so `?sort=newest` and `?` share one cache entry.
+PUBLIC_QUERY_DEFAULTS = {"limit": str(DEFAULT_LIMIT), "sort": Sort.NEWEST.value}
+# Free text: lower-cased and trimmed (blank then means absent); accents are folded by the function.
+PUBLIC_QUERY_FREE_TEXT = ("q",)
+
+
+def canonical_public_query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The public listing's query as the CDN keys it (SPEC "Discovery"): sorted, defaults dropped.
+
+    Only :data:`PUBLIC_QUERY_PARAMETERS` survive, one value each (the last, as API Gateway passes
+    to the function); free text is lower-cased and trimmed.
+    """
+    last: dict[str, str] = {}
+    for name, value in pairs:
+        if name in PUBLIC_QUERY_PARAMETERS:
+            last[name] = value.strip().lower() if name in PUBLIC_QUERY_FREE_TEXT else value
+    return [
+        (name, last[name])
+        for name in PUBLIC_QUERY_PARAMETERS
+        if name in last
+        and last[name] != PUBLIC_QUERY_DEFAULTS.get(name)
+        and not (name in PUBLIC_QUERY_FREE_TEXT and not last[name])
+    ]
+
 
 MERGE_PATCH = ("application/merge-patch+json", "application/json")
 

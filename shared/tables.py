@@ -50,11 +50,20 @@ ADMIN_CATEGORY_INDEX = IndexSchema(
 ADMIN_STOCK_INDEX = IndexSchema(name="admin-stock", partition_key="admin_stock", sort_key=ADMIN_SORT_KEY)
 ADMIN_STATUS_INDEX = IndexSchema(name="admin-status", partition_key="admin_status", sort_key=ADMIN_SORT_KEY)
 ADMIN_INDEXES = (ADMIN_CATEGORY_INDEX, ADMIN_STOCK_INDEX, ADMIN_STATUS_INDEX, ADMIN_ALL_INDEX)
+
+# Discovery (the public listing's sorts, filters and word-prefix search): one sparse index per
+# sort, all partitioned by scope (the catalog, a category or a word prefix), over discovery
+# entries only; shared/data/views.py says which parameter combination reads which (decision 52).
+DISCOVERY_SCOPE = "discovery_scope"
+NEWEST_INDEX = IndexSchema(name="discovery-newest", partition_key=DISCOVERY_SCOPE, sort_key="by_newest")
+PRICE_INDEX = IndexSchema(name="discovery-price", partition_key=DISCOVERY_SCOPE, sort_key="by_price")
+NAME_INDEX = IndexSchema(name="discovery-name", partition_key=DISCOVERY_SCOPE, sort_key="by_name")
+DISCOVERY_INDEXES = (NEWEST_INDEX, PRICE_INDEX, NAME_INDEX)
 VIEWS = TableSchema(
     role="views",
     partition_key="pk",
     sort_key="sk",
-    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX, *ADMIN_INDEXES),
+    indexes=(CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX, *ADMIN_INDEXES, *DISCOVERY_INDEXES),
 )
 
 # Powertools idempotency records; DynamoDB's TTL removes them after the 24 h window.

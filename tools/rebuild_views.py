@@ -55,6 +55,7 @@ class RebuildSummary:
     products: int = 0
     views_written: int = 0
     views_current: int = 0
+    entries_reindexed: int = 0
     tombstoned: int = 0
     count_drift: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -96,10 +97,15 @@ def rebuild_views(
     for product in products.scan_products():
         seen.add(product.id)
         summary.products += 1
-        if projector.project(view_of(product, base_url)).applied:
+        target = view_of(product, base_url)
+        if projector.project(target).applied:
             summary.views_written += 1
         else:
             summary.views_current += 1
+            # A view current since before discovery existed has no entries: restore them (guarded
+            # by its version, so a newer view written meanwhile is left alone).
+            if target.visible and views.reindex(target):
+                summary.entries_reindexed += 1
     visible: Counter[str] = Counter()
     for view in views.scan_views():
         if view.state is ViewState.DELETED:

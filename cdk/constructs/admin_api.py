@@ -28,7 +28,7 @@ from cdk.constructs.rest_api import (
     stage_options,
 )
 from cdk.nag import acknowledge
-from shared.http import ADMIN_GROUP
+from shared.http_names import ADMIN_GROUP
 from shared.routes import ROUTES, function
 from shared.tables import ADMIN_INDEXES, EXPORT_PREFIX, IMAGE_PREFIX, IMPORT_PREFIX, UPLOAD_PREFIX
 

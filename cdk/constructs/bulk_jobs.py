@@ -3,7 +3,7 @@
 An upload to ``imports/<id>/source`` in the images bucket reports ``ObjectCreated`` to the
 import-start function, which proves the file readable and sends one SQS message per batch of
 rows. The import-batch function consumes that queue through an event source mapping whose
-maximum concurrency bounds the fan-out (decision 54): AWS, not a loop in one function, spreads a
+maximum concurrency bounds the fan-out (decision 57): AWS, not a loop in one function, spreads a
 large file over many invocations, retries a failed batch alone (``ReportBatchItemFailures``)
 and, past the receive limit, parks it in an alarmed failure queue from which a redrive resumes
 the import. Export jobs travel the same way through their own queue.

@@ -4,9 +4,10 @@
 - ``/images/*`` -> the private images bucket through origin access control (OAC);
 - HTTPS only towards viewers and origins, security headers on every response, standard logs to S3.
 
-The cache key is the path plus the canonical query string (``category``, ``cursor``, ``limit``), never
-``Authorization`` or cookies; TTLs follow the origin's ``Cache-Control`` (``s-maxage``) up to a
-configured ceiling, and a response without ``Cache-Control`` is not cached at all.
+The cache key is the path plus the normalised public query
+(``shared.routes.canonical_public_query``), never ``Authorization`` or cookies; TTLs follow the
+origin's ``Cache-Control`` (``s-maxage``) up to a configured ceiling, and a response without
+``Cache-Control`` is not cached at all.
 """
 
 from __future__ import annotations

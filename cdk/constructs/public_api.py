@@ -30,9 +30,7 @@ from cdk.constructs.rest_api import (
 )
 from cdk.nag import acknowledge
 from shared.routes import ROUTES, function
-from shared.tables import CATALOG_LISTING_INDEX, CATEGORY_LISTING_INDEX
-
-PUBLIC_LISTING_INDEXES = (CATEGORY_LISTING_INDEX, CATALOG_LISTING_INDEX)
+from shared.tables import DISCOVERY_INDEXES
 
 PUBLIC_ROUTES = tuple(route for route in ROUTES if not route.path.startswith("/admin"))
 ORIGIN_KEY_HEADER = "x-api-key"
@@ -118,11 +116,9 @@ class PublicApi(Construct):
 
         products = functions["public-products"]
         products.grant("ReadProductViews", actions=["dynamodb:GetItem"], resources=[data.views.table_arn])
-        # Listings read one page from a listing index; the base table is never queried.
+        # Listings read one page from a discovery index; the base table is never queried.
         products.grant(
-            "PageListings",
-            actions=["dynamodb:Query"],
-            resources=index_arns(data.views, PUBLIC_LISTING_INDEXES),
+            "PageListings", actions=["dynamodb:Query"], resources=index_arns(data.views, DISCOVERY_INDEXES)
         )
         products.grant(
             "ReadCursorKey",

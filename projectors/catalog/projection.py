@@ -190,6 +190,7 @@ def plan_transition(current: ProductView | None, target: ProductView) -> ViewTra
         view=target,
         expected_version=None if current is None else current.version,
         count_deltas={category: delta for category, delta in deltas.items() if delta != 0},
+        previous=current,
     )
 
 

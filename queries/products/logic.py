@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Protocol
 
 from queries.cursor import CursorCodec, CursorError, listing_of
 from queries.models import ProductPage
-from shared.data.views import ListingPage
+from shared.data.views import DiscoveryPage
+from shared.discovery import MAX_QUERY_WORDS, AvailabilityFilter, Discovery, Sort, words
 from shared.models.product import PublicProduct
 from shared.problems import FieldError, ValidationProblem
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 # Product ids are ULIDs/UUIDs; anything much longer cannot exist and is not worth a read.
 MAX_PRODUCT_ID_LENGTH = 128
 
@@ -22,8 +22,8 @@ class ProductViews(Protocol):
     def get_public(self, product_id: str) -> PublicProduct | None:
         """The public document of a visible product, or ``None``."""
 
-    def list_page(self, category: str | None, after: str | None, limit: int) -> ListingPage:
-        """Up to ``limit`` visible products after ``after`` in id order (O(limit) reads)."""
+    def discover(self, wanted: Discovery, after: str | None, limit: int) -> DiscoveryPage:
+        """A page of the visible products ``wanted`` describes, after sort key ``after``."""
 
 
 def find_product(views: ProductViews, product_id: str) -> PublicProduct | None:
@@ -33,23 +33,59 @@ def find_product(views: ProductViews, product_id: str) -> PublicProduct | None:
     return views.get_public(product_id)
 
 
+def discovery_of(
+    *,
+    sort: Sort = Sort.NEWEST,
+    category: str | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    availability: AvailabilityFilter | None = None,
+    q: str | None = None,
+) -> Discovery:
+    """The listing a shopper asked for, with the rules no single parameter can check alone.
+
+    ``q`` is folded (case, accents) and split into words; blank means no search.
+
+    Raises
+    ------
+    ValidationProblem
+        When ``min_price`` exceeds ``max_price`` or ``q`` has more than MAX_QUERY_WORDS words.
+    """
+    errors: list[FieldError] = []
+    if min_price is not None and max_price is not None and min_price > max_price:
+        errors.append(FieldError(field="min_price", message="must not be greater than max_price"))
+    query_words = tuple(dict.fromkeys(words(q or "")))
+    if len(query_words) > MAX_QUERY_WORDS:
+        errors.append(FieldError(field="q", message=f"must have at most {MAX_QUERY_WORDS} words"))
+    if errors:
+        raise ValidationProblem("the query string is invalid", errors=errors)
+    return Discovery(
+        sort=sort,
+        category=category,
+        min_price=min_price,
+        max_price=max_price,
+        availability=availability,
+        query_words=query_words,
+    )
+
+
 def list_products(
-    views: ProductViews, codec: CursorCodec, *, category: str | None, limit: int, cursor: str | None
+    views: ProductViews, codec: CursorCodec, wanted: Discovery, *, limit: int, cursor: str | None
 ) -> ProductPage:
-    """One page of the active products (of one category, or all), in product id order.
+    """One page of the active products ``wanted`` describes, in its sort order.
 
     Raises
     ------
     ValidationProblem
         When ``cursor`` is malformed, forged, or from another listing (400, naming ``cursor``).
     """
-    listing = listing_of(category)
+    listing = listing_of(wanted)
     try:
         after = codec.decode(cursor, listing) if cursor is not None else None
     except CursorError as error:
         raise ValidationProblem(
             str(error), errors=[FieldError(field="cursor", message=str(error))]
         ) from error
-    page = views.list_page(category, after, limit)
-    next_cursor = codec.encode(listing, page.items[-1].id) if page.has_more and page.items else None
+    page = views.discover(wanted, after, limit)
+    next_cursor = codec.encode(listing, page.resume_after) if page.resume_after is not None else None
     return ProductPage(items=page.items, next_cursor=next_cursor)

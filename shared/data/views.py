@@ -11,6 +11,27 @@ table holds three kinds of item:
     (:mod:`shared.data.admin_listing`).
 ``pk=CATEGORIES, sk=<category>``
     The exact number of active products in a category (``product_count``).
+``pk=PRODUCT#<id>, sk=ENTRY#<scope>``
+    A discovery entry of an active product: one for the catalog, one for its category, one per
+    folded word prefix of its name and SKU (``shared.discovery.scopes``). Each carries the three
+    sort keys, the filter attributes and the public document, and is written and deleted in the
+    same version-guarded transaction as the view, so entries never outlive or lag their view.
+
+Which discovery index and scope a listing reads (:meth:`DynamoViewRepository.discover`):
+
+========================  ================================  =====================================
+parameters                 index / partition                 key condition; filter
+========================  ================================  =====================================
+``sort``                   ``discovery-<sort>``              cursor
+``category``               partition ``CATEGORY#<c>``        —
+``min/max_price``          ``discovery-price``: key range;   other sorts: filter on ``price``
+``availability``           —                                 filter (in the examined bound)
+``q``                      partition ``WORD#<first 3 chars   filter: every word a prefix of a
+                           of the longest word>``            stored word; category as filter
+========================  ================================  =====================================
+
+Without a filter a page reads ``limit + 1`` entries; with one, at most ``10 × limit``, and the
+cursor resumes after the last entry examined (so a page may hold fewer than ``limit`` items).
 
 Listings read the two sparse GSIs, which hold only active products, sorted by product id:
 ``category-listing`` (``gsi1pk=CATEGORY#<category>``) and ``catalog-listing`` (``gsi2pk=CATALOG``).
@@ -26,12 +47,23 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from shared import discovery
 from shared.data.admin_listing import ADMIN_DOCUMENT, admin_listing_keys
 from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
 from shared.data.event_log import EventLogTable
+from shared.discovery import AvailabilityFilter, Discovery, Sort
 from shared.models.events import CatalogEventBase
-from shared.models.product import Product, PublicProduct
-from shared.tables import CATALOG_LISTING_INDEX, CATEGORY_LISTING_INDEX, product_key
+from shared.models.product import Availability, Product, PublicProduct
+from shared.tables import (
+    CATALOG_LISTING_INDEX,
+    CATEGORY_LISTING_INDEX,
+    DISCOVERY_SCOPE,
+    NAME_INDEX,
+    NEWEST_INDEX,
+    PRICE_INDEX,
+    IndexSchema,
+    product_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,6 +73,21 @@ COUNTS_PARTITION = "CATEGORIES"
 CATALOG_PARTITION = "CATALOG"
 CATEGORY_PARTITION_PREFIX = "CATEGORY#"
 PRODUCT_VIEW_ENTITY = "product-view"
+DISCOVERY_ENTITY = "discovery-entry"
+ENTRY_SORT_KEY_PREFIX = "ENTRY#"
+# SPEC "Discovery": a filtered page examines at most this many entries per item asked for.
+EXAMINED_PER_ITEM = 10
+# (index, read newest/highest first) per sort.
+_SORT_INDEXES: dict[Sort, tuple[IndexSchema, bool]] = {
+    Sort.NEWEST: (NEWEST_INDEX, True),
+    Sort.PRICE_ASC: (PRICE_INDEX, False),
+    Sort.PRICE_DESC: (PRICE_INDEX, True),
+    Sort.NAME: (NAME_INDEX, False),
+}
+_AVAILABILITIES: dict[AvailabilityFilter, tuple[Availability, ...]] = {
+    AvailabilityFilter.IN_STOCK: (Availability.IN_STOCK, Availability.LOW_STOCK),
+    AvailabilityFilter.OUT_OF_STOCK: (Availability.OUT_OF_STOCK,),
+}
 CATEGORY_COUNT_ENTITY = "category-count"
 # Cancellation codes that mean "someone else wrote first": re-read and try again.
 _LOST_RACE_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
@@ -89,6 +136,8 @@ class ViewTransition:
     expected_version: int | None
     count_deltas: Mapping[str, int] = field(default_factory=dict)
     events: tuple[CatalogEventBase, ...] = ()
+    # The view being replaced: its discovery entries that the new view does not keep are deleted.
+    previous: ProductView | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +147,19 @@ class ListingPage:
     items: list[PublicProduct]
     has_more: bool
     scanned_count: int
+
+
+@dataclass(frozen=True)
+class DiscoveryPage:
+    """One page of a discovery listing: its items, where the next page resumes, what it examined.
+
+    ``resume_after`` is the sort key of the last entry the page examined (not necessarily the
+    last item returned), or ``None`` at the end of the listing.
+    """
+
+    items: list[PublicProduct]
+    resume_after: str | None
+    examined: int
 
 
 @dataclass(frozen=True)
@@ -149,6 +211,41 @@ def view_item(view: ProductView) -> dict[str, Any]:
     if view.admin is not None and view.state is not ViewState.DELETED:
         item.update({ADMIN_DOCUMENT: _admin_document(view.admin), **admin_listing_keys(view.admin)})
     return item
+
+
+def entry_sort_key(scope: str) -> str:
+    """The table sort key of a product's discovery entry in ``scope``."""
+    return f"{ENTRY_SORT_KEY_PREFIX}{scope}"
+
+
+def entry_scopes(view: ProductView | None) -> list[str]:
+    """The scopes a view is listed in by discovery entries (none unless it is visible)."""
+    if view is None or not view.visible or view.public is None:
+        return []
+    public = view.public
+    return discovery.scopes(public.category, public.name, public.sku)
+
+
+def entry_items(view: ProductView) -> list[dict[str, Any]]:
+    """The plain discovery entry items of a visible view (empty for hidden ones)."""
+    public = view.public
+    if public is None or not view.visible:
+        return []
+    shared = {
+        "pk": product_key(view.product_id),
+        "entity": DISCOVERY_ENTITY,
+        "product_id": view.product_id,
+        "version": view.version,
+        NEWEST_INDEX.sort_key: discovery.newest_key(public.id),
+        PRICE_INDEX.sort_key: discovery.price_key(public.price, public.id),
+        NAME_INDEX.sort_key: discovery.name_key(public.name, public.id),
+        "price": public.price,
+        "availability": public.availability.value,
+        "category": public.category,
+        "words": discovery.words_field(public.name, public.sku),
+        "public": _public_document(public),
+    }
+    return [{**shared, "sk": entry_sort_key(scope), DISCOVERY_SCOPE: scope} for scope in entry_scopes(view)]
 
 
 def view_from_item(item: Mapping[str, Any]) -> ProductView:
@@ -216,7 +313,7 @@ class DynamoViewRepository:
         else:
             put["ConditionExpression"] = "version = :expected"
             put["ExpressionAttributeValues"] = {":expected": {"N": str(transition.expected_version)}}
-        actions: list[dict[str, Any]] = [{"Put": put}]
+        actions: list[dict[str, Any]] = [{"Put": put}, *self._entry_actions(transition)]
         for category, delta in sorted(transition.count_deltas.items()):
             if delta == 0:
                 continue
@@ -252,6 +349,50 @@ class DynamoViewRepository:
             raise
         return True
 
+    def _entry_actions(self, transition: ViewTransition) -> list[dict[str, Any]]:
+        # Entries ride on the view's guarded Put: the transaction writes all of them or none.
+        entries = entry_items(transition.view)
+        kept = {entry["sk"] for entry in entries}
+        stale = [
+            entry_sort_key(scope)
+            for scope in entry_scopes(transition.previous)
+            if entry_sort_key(scope) not in kept
+        ]
+        key = product_key(transition.view.product_id)
+        return [
+            *({"Put": {"TableName": self._table, "Item": to_attribute_values(entry)}} for entry in entries),
+            *(
+                {"Delete": {"TableName": self._table, "Key": {"pk": {"S": key}, "sk": {"S": sort_key}}}}
+                for sort_key in stale
+            ),
+        ]
+
+    def reindex(self, view: ProductView) -> bool:
+        """Rewrite the discovery entries of a stored view, if it is still at ``view.version``.
+
+        For rebuilds: entries of a view written before discovery existed (or damaged by hand)
+        are restored without a version change. ``False`` when the view moved on meanwhile.
+        """
+        entries = entry_items(view)
+        if not entries:
+            return True
+        check = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": product_key(view.product_id)}, "sk": {"S": VIEW_SORT_KEY}},
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(view.version)}},
+            }
+        }
+        puts = [{"Put": {"TableName": self._table, "Item": to_attribute_values(entry)}} for entry in entries]
+        try:
+            self._client.transact_write_items(TransactItems=[check, *puts])  # type: ignore[list-item]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
     def scan_views(self) -> Iterator[ProductView]:
         """Every product view item (strongly consistent scan); for rebuilds and checks only."""
         for item in self._scan("entity = :entity", PRODUCT_VIEW_ENTITY):
@@ -265,10 +406,11 @@ class DynamoViewRepository:
         """Bulk-load view items without guards or counts: only for seeding test and bench tables."""
         batch: list[dict[str, Any]] = []
         for view in views:
-            batch.append({"PutRequest": {"Item": to_attribute_values(view_item(view))}})
-            if len(batch) == 25:
-                self._write_batch(batch)
-                batch = []
+            for item in (view_item(view), *entry_items(view)):
+                batch.append({"PutRequest": {"Item": to_attribute_values(item)}})
+                if len(batch) == 25:
+                    self._write_batch(batch)
+                    batch = []
         if batch:
             self._write_batch(batch)
 
@@ -342,6 +484,54 @@ class DynamoViewRepository:
             items=items[:limit], has_more=len(items) > limit, scanned_count=response.get("ScannedCount", 0)
         )
 
+    def discover(self, wanted: Discovery, after: str | None, limit: int) -> DiscoveryPage:
+        """A page of the visible products ``wanted`` describes, resuming after sort key ``after``.
+
+        Reads one discovery index partition (see the module docstring): ``limit + 1`` entries
+        when every parameter is a key condition, at most ``EXAMINED_PER_ITEM × limit`` otherwise.
+        """
+        index, descending = _SORT_INDEXES[wanted.sort]
+        names: dict[str, str] = {"#scope": DISCOVERY_SCOPE, "#sk": index.sort_key, "#public": "public"}
+        values: dict[str, Any] = {":scope": {"S": _scope(wanted)}}
+        lower, upper = _key_range(wanted, index, descending, after)
+        if lower is not None and upper is not None and lower > upper:
+            return DiscoveryPage(items=[], resume_after=None, examined=0)
+        condition = "#scope = :scope"
+        if lower is not None:
+            values[":lower"] = {"S": lower}
+        if upper is not None:
+            values[":upper"] = {"S": upper}
+        if lower is not None and upper is not None:
+            condition += " AND #sk BETWEEN :lower AND :upper"
+        elif lower is not None:
+            condition += " AND #sk >= :lower"
+        elif upper is not None:
+            condition += " AND #sk <= :upper"
+        filters = _filters(wanted, index, names, values)
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "#public, #sk",
+            "ScanIndexForward": not descending,
+            "Limit": EXAMINED_PER_ITEM * limit if filters else limit + 1,
+        }
+        if filters:
+            arguments["FilterExpression"] = " AND ".join(filters)
+        response = self._client.query(**arguments)
+        rows = [from_attribute_values(item) for item in response["Items"]]
+        items = [PublicProduct.model_validate(row["public"]) for row in rows[:limit]]
+        resume_after: str | None = None
+        if len(rows) > limit:
+            resume_after = str(rows[limit - 1][index.sort_key])
+        elif "LastEvaluatedKey" in response:
+            resume_after = str(response["LastEvaluatedKey"][index.sort_key]["S"])
+        return DiscoveryPage(
+            items=items, resume_after=resume_after, examined=int(response.get("ScannedCount", 0))
+        )
+
     def category_counts(self) -> list[CategoryCount]:
         """Categories with at least one active product, sorted by category."""
         return [
@@ -376,3 +566,76 @@ class DynamoViewRepository:
         while pending:
             response = self._client.batch_write_item(RequestItems=pending)
             pending = dict(response.get("UnprocessedItems") or {})
+
+
+def _scope(wanted: Discovery) -> str:
+    scope_word = _scope_word(wanted)
+    if scope_word is not None:
+        return discovery.word_scope(scope_word)
+    if wanted.category is not None:
+        return discovery.category_scope(wanted.category)
+    return discovery.ALL_SCOPE
+
+
+def _key_range(
+    wanted: Discovery, index: IndexSchema, descending: bool, after: str | None
+) -> tuple[str | None, str | None]:
+    """Inclusive sort-key bounds: the price range on the price index, narrowed by the cursor."""
+    lower: str | None = None
+    upper: str | None = None
+    if index is PRICE_INDEX:
+        if wanted.min_price is not None:
+            lower = discovery.price_bound(wanted.min_price)
+        if wanted.max_price is not None:
+            upper = discovery.range_end(discovery.price_bound(wanted.max_price))
+    if after is not None:
+        if descending:
+            bound = discovery.just_before(after)
+            upper = bound if upper is None else min(upper, bound)
+        else:
+            bound = discovery.just_after(after)
+            lower = bound if lower is None else max(lower, bound)
+    return lower, upper
+
+
+def _filters(
+    wanted: Discovery, index: IndexSchema, names: dict[str, str], values: dict[str, Any]
+) -> list[str]:
+    """Filter expressions for what the key condition does not already decide (adds their values)."""
+    filters: list[str] = []
+    if wanted.query_words and wanted.category is not None:
+        names["#category"] = "category"
+        values[":category"] = {"S": wanted.category}
+        filters.append("#category = :category")
+    if index is not PRICE_INDEX and (wanted.min_price is not None or wanted.max_price is not None):
+        names["#price"] = "price"
+        if wanted.min_price is not None:
+            values[":min_price"] = {"N": str(wanted.min_price)}
+            filters.append("#price >= :min_price")
+        if wanted.max_price is not None:
+            values[":max_price"] = {"N": str(wanted.max_price)}
+            filters.append("#price <= :max_price")
+    if wanted.availability is not None:
+        names["#availability"] = "availability"
+        allowed = _AVAILABILITIES[wanted.availability]
+        placeholders = []
+        for number, availability in enumerate(allowed):
+            values[f":availability{number}"] = {"S": availability.value}
+            placeholders.append(f":availability{number}")
+        filters.append(f"#availability IN ({', '.join(placeholders)})")
+    # The scope partition already proves its own word when that word is no longer than a token.
+    checked = [
+        word for word in wanted.query_words if word != _scope_word(wanted) or word != discovery.token(word)
+    ]
+    if checked:
+        names["#words"] = "words"
+    for number, word in enumerate(checked):
+        # The stored list is space-delimited, so " <word>" matches word starts only.
+        values[f":word{number}"] = {"S": f" {word}"}
+        filters.append(f"contains(#words, :word{number})")
+    return filters
+
+
+def _scope_word(wanted: Discovery) -> str | None:
+    """The query word whose token partition a search reads: the longest, the most specific."""
+    return max(wanted.query_words, key=len) if wanted.query_words else None

@@ -188,8 +188,11 @@ def start_catalog(*arguments: str, edge_ttl: int = 2) -> LocalCatalog:
     """
     port, aws_port = free_port(), free_port()
     token = f"e2e-{uuid.uuid4().hex}"
+    # The runtime starts from a user's shell: none of the Powertools settings the test process
+    # gives itself (tests/conftest.py), so the runtime must provide the functions' own.
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("POWERTOOLS_")}
     environment = {
-        **os.environ,
+        **inherited,
         "CATALOG_ADMIN_TOKEN": token,
         "CATALOG_AWS_PORT": str(aws_port),
         "CATALOG_EDGE_TTL": str(edge_ttl),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.builders import product_body
 from tests.e2e.support import REPO_ROOT, STOP_TIMEOUT, LocalCatalog, start_catalog
 
 pytestmark = pytest.mark.e2e
@@ -26,13 +27,15 @@ def test_local_resources_name_what_exists_on_the_aws_endpoint(
 ) -> None:
     resources = catalog.request("GET", "/_local/resources").json()
 
-    assert set(resources) == {"region", "aws_endpoint", "tables", "topic_arn", "bucket"}
+    assert set(resources) == {"region", "aws_endpoint", "tables", "queues", "topic_arn", "bucket"}
     assert resources["region"] == "us-west-1"
     assert resources["aws_endpoint"] == catalog.aws_endpoint
     assert set(resources["tables"]) == {"products", "views", "idempotency", "events", "jobs"}
     assert set(resources["tables"].values()) <= set(cloud["dynamodb"].list_tables()["TableNames"])
     assert resources["topic_arn"] in [t["TopicArn"] for t in cloud["sns"].list_topics()["Topics"]]
     cloud["s3"].head_bucket(Bucket=resources["bucket"])
+    assert set(resources["queues"]) == {"projection_failures", "event_publishing_failures"}
+    assert set(resources["queues"].values()) <= set(cloud["sqs"].list_queues()["QueueUrls"])
 
 
 def test_the_admin_api_needs_the_token(catalog: LocalCatalog) -> None:
@@ -99,3 +102,17 @@ def test_no_seed_starts_an_empty_catalog_and_stops_on_sigterm() -> None:
     assert code == 0
     assert seconds < STOP_TIMEOUT
     assert empty.lines[-1] == "Catalog stopped"
+
+
+def test_a_long_run_of_admin_writes_never_fails_on_the_functions_own_telemetry(catalog: LocalCatalog) -> None:
+    # Powertools flushes metrics every 100 data points, which needs the metrics namespace the
+    # stack sets; the runtime must have given the functions that environment before their
+    # telemetry was first built, or the hundredth write of a function is a 500.
+    statuses = [
+        catalog.request(
+            "POST", "/admin/products", product_body(sku=f"LONG-RUN-{n}", price=12.5), admin=True
+        ).status
+        for n in range(105)
+    ]
+
+    assert statuses == [201] * 105

@@ -7,11 +7,17 @@ import re
 import shutil
 import subprocess
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
 from cdk.constructs.edge import NORMALIZE_QUERY_SOURCE
-from shared.routes import PUBLIC_QUERY_PARAMETERS
+from shared.routes import (
+    PUBLIC_QUERY_DEFAULTS,
+    PUBLIC_QUERY_FREE_TEXT,
+    PUBLIC_QUERY_PARAMETERS,
+    canonical_public_query,
+)
 from tests.infra.support import PROD_CERTIFICATE, PROD_DOMAIN, Synthesized
 
 pytestmark = pytest.mark.infra
@@ -76,14 +82,25 @@ def _policy(synth: Synthesized, resource_type: str, reference: dict[str, Any], k
     return policy
 
 
-def test_the_cache_key_is_the_path_and_the_three_listing_parameters_only(synthesized: Synthesized) -> None:
+def test_the_cache_key_is_the_path_and_the_listing_and_discovery_parameters_only(
+    synthesized: Synthesized,
+) -> None:
     behaviour = _distribution(synthesized)["DefaultCacheBehavior"]
     policy = _policy(
         synthesized, "AWS::CloudFront::CachePolicy", behaviour["CachePolicyId"], "CachePolicyConfig"
     )
     key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["QueryStringsConfig"]["QueryStringBehavior"] == "whitelist"
-    assert sorted(key["QueryStringsConfig"]["QueryStrings"]) == ["category", "cursor", "limit"]
+    assert sorted(key["QueryStringsConfig"]["QueryStrings"]) == [
+        "availability",
+        "category",
+        "cursor",
+        "limit",
+        "max_price",
+        "min_price",
+        "q",
+        "sort",
+    ]
     assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
     assert key["CookiesConfig"] == {"CookieBehavior": "none"}
     assert key["EnableAcceptEncodingGzip"] is True
@@ -165,6 +182,10 @@ def test_the_query_normaliser_keeps_exactly_the_public_query_parameters_in_canon
     (allowed,) = re.findall(r"^var ALLOWED = (\[[^\]]*\]);$", source, flags=re.MULTILINE)
 
     assert tuple(json.loads(allowed.replace("'", '"'))) == PUBLIC_QUERY_PARAMETERS
+    (defaults,) = re.findall(r"^var DEFAULTS = (\{[^}]*\});$", source, flags=re.MULTILINE)
+    assert json.loads(defaults) == PUBLIC_QUERY_DEFAULTS
+    (free_text,) = re.findall(r"^var FREE_TEXT = (\[[^\]]*\]);$", source, flags=re.MULTILINE)
+    assert tuple(json.loads(free_text.replace("'", '"'))) == PUBLIC_QUERY_FREE_TEXT
 
 
 def _normalise(querystring: dict[str, Any]) -> dict[str, Any]:
@@ -188,8 +209,31 @@ def test_equivalent_query_strings_become_one_canonical_cache_key() -> None:
         {"limit": {"value": "20"}, "utm_source": {"value": "mail"}, "category": {"value": "toys"}}
     )
     second = _normalise({"category": {"value": "toys"}, "limit": {"value": "20"}, "fbclid": {"value": "x"}})
-    assert first == second == {"category": {"value": "toys"}, "limit": {"value": "20"}}
-    assert list(first) == ["category", "limit"]
+    assert first == second == {"category": {"value": "toys"}}
+    assert list(_normalise({"limit": {"value": "5"}, "category": {"value": "toys"}})) == ["category", "limit"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=newest&limit=20&category=toys",
+        "q=%20Mug%20CE%20&sort=price_desc&utm=1",
+        "q=%20%20&availability=in_stock&max_price=30&min_price=10.5",
+        "sort=name&q=Cr%C3%A8me&cursor=abc.def&limit=7",
+        "limit=20&sort=newest",
+        "q=TENT&q=Mug",
+    ],
+)
+def test_the_viewer_request_function_normalises_exactly_as_the_shared_definition(query: str) -> None:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    querystring: dict[str, Any] = {}
+    for name, value in pairs:
+        entry = querystring.setdefault(name, {"value": value, "multiValue": []})
+        entry["multiValue"].append({"value": value})
+    expected = {name: {"value": value} for name, value in canonical_public_query(pairs)}
+    normalised = _normalise(querystring)
+    assert normalised == expected
+    assert list(normalised) == list(expected)
 
 
 def test_a_repeated_parameter_keeps_its_last_value_as_the_api_would() -> None:

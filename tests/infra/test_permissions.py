@@ -137,7 +137,12 @@ def expected_grants(synth: Synthesized) -> dict[str, set[tuple[str, str]]]:
         | logs("public-products")
         | decrypt_tables
         | _pairs(["dynamodb:GetItem"], views)
-        | _pairs(["dynamodb:Query"], f"{views}/index/category-listing", f"{views}/index/catalog-listing")
+        | _pairs(
+            ["dynamodb:Query"],
+            f"{views}/index/discovery-newest",
+            f"{views}/index/discovery-price",
+            f"{views}/index/discovery-name",
+        )
         | _pairs(["secretsmanager:GetSecretValue"], _ref(synth, public.cursor_secret)),
         "public-categories": TRACING
         | logs("public-categories")

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from collections.abc import Iterator
 
+import pytest
+
+from shared.config import cached_config
 from shared.problems import problem_classes
 from shared.routes import FUNCTIONS, ROUTES
 from tools.openapi import OPENAPI_PATH, openapi_document, render
+
+FUNCTION_PACKAGES = ("commands.", "queries.", "projectors.")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _handlers_imported_for_documentation_are_forgotten() -> Iterator[None]:
+    # The generator imports every API handler under placeholder settings (handlers read their
+    # configuration at import). Afterwards the environment, the handler modules it imported and
+    # the settings cache are put back, so later tests load the handlers with their own settings.
+    environment, modules = dict(os.environ), set(sys.modules)
+    yield
+    os.environ.clear()
+    os.environ.update(environment)
+    for name in set(sys.modules) - modules:
+        if name.startswith(FUNCTION_PACKAGES):
+            del sys.modules[name]
+    cached_config.cache_clear()
 
 
 def test_committed_openapi_document_matches_the_code() -> None:

@@ -11,6 +11,7 @@ import pytest
 from local.edge import Behavior, EdgeCache, S3Origin, cache_directives, etag_matches
 from local.resources import Resources
 from local.web import HttpRequest, HttpResponse
+from shared.routes import canonical_public_query
 
 PUBLIC_CACHE = "public, max-age=60, s-maxage=30, stale-while-revalidate=20"
 
@@ -60,7 +61,7 @@ def edge_for(origin: Origin, clock: Clock, **behavior: object) -> EdgeCache:
         "public-api",
         ("/products", "/categories"),
         origin,
-        query_parameters=("category", "cursor", "limit"),
+        normalize_query=canonical_public_query,
         **behavior,  # type: ignore[arg-type]
     )
     return EdgeCache([api], clock=clock, refresh_in_background=run_now)
@@ -111,6 +112,27 @@ def test_a_repeated_parameter_keeps_its_last_value_as_the_viewer_request_functio
 
     assert origin.requests[0].query == "limit=7"
     assert edge(get("/products", "limit=7")).header("X-Cache") == "Hit"
+
+
+def test_discovery_parameters_share_one_entry_once_normalised(clock: Clock) -> None:
+    origin = Origin()
+    edge = edge_for(origin, clock)
+
+    edge(get("/products", "q=%20Mug%20CE%20&sort=price_asc&min_price=5&utm_source=x"))
+    same = edge(get("/products", "min_price=5&sort=price_asc&q=mug+ce&limit=20"))
+    defaults = edge(get("/products", "sort=newest&limit=20&q=%20%20"))
+    plain = edge(get("/products"))
+    other_sort = edge(get("/products", "q=mug+ce&sort=price_desc&min_price=5"))
+
+    assert same.header("X-Cache") == "Hit"
+    assert plain.header("X-Cache") == "Hit"
+    assert other_sort.header("X-Cache") == "Miss"
+    assert defaults.header("X-Cache") == "Miss"
+    assert [r.query for r in origin.requests] == [
+        "min_price=5&q=mug+ce&sort=price_asc",
+        "",
+        "min_price=5&q=mug+ce&sort=price_desc",
+    ]
 
 
 def test_every_edge_response_carries_the_stacks_security_headers(clock: Clock) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from local.app import OPENAPI_GENERATOR, CatalogApp, resources_document
 from local.edge import Behavior, EdgeCache
-from local.resources import Resources
+from local.resources import Resources, create_local_queues
 from local.seed import DEMO_PRODUCTS, SeedError, seed_catalog
 from local.server import CatalogServer
 from local.web import HttpRequest, HttpResponse
@@ -173,13 +173,25 @@ def test_public_paths_go_through_the_edge_and_the_rest_to_the_gateway() -> None:
 
 
 def test_local_resources_document_has_exactly_the_documented_keys(aws: Resources) -> None:
-    document = resources_document(aws, "http://127.0.0.1:4566")
+    queues = create_local_queues(aws)
+    document = resources_document(aws, queues, "http://127.0.0.1:4566")
     app = router(Recorder(), Recorder())
     app.resources = document
 
     response = app(HttpRequest("GET", "/_local/resources"))
 
-    assert set(json.loads(response.body)) == {"region", "aws_endpoint", "tables", "topic_arn", "bucket"}
+    assert set(json.loads(response.body)) == {
+        "region",
+        "aws_endpoint",
+        "tables",
+        "queues",
+        "topic_arn",
+        "bucket",
+    }
+    assert document["queues"] == {
+        "projection_failures": queues.projector_failures,
+        "event_publishing_failures": queues.publisher_failures,
+    }
     assert document["tables"] == {
         "products": aws.names.products_table,
         "views": aws.names.views_table,
