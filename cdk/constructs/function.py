@@ -37,8 +37,9 @@ FUNCTION_CHECKOV_SKIPS: Mapping[str, str] = MappingProxyType(
         "fails deployment below the default quota); API functions are bounded by stage throttling and the "
         "web ACL rate limits, the projector by shards x parallelization factor, and throttles are alarmed.",
         "CKV_AWS_116": "No DLQ: a DLQ only applies to asynchronous invocations. API functions are invoked "
-        "synchronously (the caller gets the error); image registration's asynchronous invocations and the "
-        "projector's stream mapping have an encrypted, alarmed SQS on-failure destination instead.",
+        "synchronously (the caller gets the error); the asynchronous S3 invocations (image registration, "
+        "import start) and the stream mappings have an encrypted, alarmed SQS on-failure destination, "
+        "and the SQS-fed job functions a redrive queue on their work queue instead.",
         "CKV_AWS_117": "No VPC: the functions call only AWS APIs (DynamoDB, S3, SNS, SQS, Secrets Manager) "
         "over TLS with IAM; there is no private resource to reach, and a VPC would add NAT or endpoint "
         "cost and cold-start latency without reducing exposure.",
