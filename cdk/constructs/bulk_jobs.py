@@ -19,10 +19,8 @@ from constructs import Construct
 
 from cdk.config import StackConfig
 from cdk.constructs.data import CatalogData
-from cdk.constructs.failure_queue import build_failure_queue
+from cdk.constructs.failure_queue import build_failure_queue, park_async_failures
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
-from cdk.constructs.images import ASYNC_MAX_EVENT_AGE as _ASYNC_MAX_EVENT_AGE
-from cdk.constructs.images import ASYNC_RETRY_ATTEMPTS as _ASYNC_RETRY_ATTEMPTS
 from cdk.constructs.images import CatalogImages
 from cdk.nag import acknowledge
 from shared.models.jobs import WORK_QUEUE_MAX_RECEIVES
@@ -145,21 +143,7 @@ class CatalogBulkJobs(Construct):
         start.grant(
             "ParkFailedEvents", actions=["sqs:SendMessage"], resources=[self.start_failures.queue_arn]
         )
-        invoke_config = lambda_.CfnEventInvokeConfig(
-            self,
-            "ImportStartAsyncInvoke",
-            function_name=start.function.function_name,
-            qualifier=start.alias.alias_name,  # S3 invokes the alias; its settings apply
-            maximum_retry_attempts=_ASYNC_RETRY_ATTEMPTS,
-            maximum_event_age_in_seconds=int(_ASYNC_MAX_EVENT_AGE.to_seconds()),
-            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
-                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
-                    destination=self.start_failures.queue_arn
-                )
-            ),
-        )
-        # Lambda checks that the role may send to the destination when the config is created.
-        invoke_config.node.add_dependency(start.role)
+        park_async_failures(self, "ImportStartAsyncInvoke", start, self.start_failures)
         self._images.notify_on_created(IMPORT_PREFIX, start.alias, "AllowS3ToStartImports")
         self._acknowledge_prefix(start, IMPORT_PREFIX, "reads the uploaded files under imports/")
         return start

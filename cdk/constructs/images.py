@@ -19,15 +19,13 @@ from constructs import Construct
 
 from cdk.config import StackConfig
 from cdk.constructs.data import CatalogData
-from cdk.constructs.failure_queue import build_failure_queue
+from cdk.constructs.failure_queue import build_failure_queue, park_async_failures
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
 from cdk.nag import acknowledge
 from shared.routes import function
 from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
 
 # S3 retries are not ours to tune; Lambda retries the async event twice, then parks it.
-ASYNC_RETRY_ATTEMPTS = 2
-ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 
 
 class CatalogImages(Construct):
@@ -192,21 +190,7 @@ class CatalogImages(Construct):
         registration.grant(
             "ParkFailedEvents", actions=["sqs:SendMessage"], resources=[self.registration_failures.queue_arn]
         )
-        invoke_config = lambda_.CfnEventInvokeConfig(
-            self,
-            "RegistrationAsyncInvoke",
-            function_name=registration.function.function_name,
-            qualifier=registration.alias.alias_name,  # S3 invokes the alias; its settings apply
-            maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
-            maximum_event_age_in_seconds=int(ASYNC_MAX_EVENT_AGE.to_seconds()),
-            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
-                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
-                    destination=self.registration_failures.queue_arn
-                )
-            ),
-        )
-        # Lambda checks that the role may send to the destination when the config is created.
-        invoke_config.node.add_dependency(registration.role)
+        park_async_failures(self, "RegistrationAsyncInvoke", registration, self.registration_failures)
         for prefix in (UPLOAD_PREFIX, IMAGE_PREFIX):
             acknowledge(
                 registration.role,
