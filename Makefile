@@ -31,6 +31,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-west-1
 PYTEST_ARGS ?=
+# One pytest worker per core (pytest-xdist); the infra, e2e and browser tiers each stay whole on one
+# worker (tests/conftest.py), so their session fixtures are built once. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
 
 .PHONY: help install test test-fast lint format synth deploy diff destroy run bench rebuild-views replay-events openapi schemas clean
 
@@ -58,10 +61,10 @@ $(NODE_STAMP): package.json package-lock.json
 install: $(STAMP) $(NODE_STAMP) ## Create .venv (locked Python packages, Lambda layer) and node_modules (CDK CLI)
 
 test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite: unit, handler, infrastructure (checkov) and end-to-end tests (schemathesis)
-	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Unit and handler tests only
-	$(PY) -m pytest tests/unit tests/handlers -q $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) tests/unit tests/handlers -q $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy
 	$(PY) -m ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,20 @@ from local.resources import Resources, create_resources, function_environment  #
 from tests.builders import reset_process_caches  # noqa: E402
 
 make_moto_faithful()
+
+TESTS_DIR = Path(__file__).parent
+# Tiers whose tests share one costly session fixture (the synthesized templates, a running local
+# runtime): under pytest-xdist each runs whole on one worker, so that fixture is built once, while
+# the unit and handler tests spread over the workers that are free.
+SESSION_TIERS = frozenset({"infra", "e2e", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put every test of a session tier into that tier's xdist group (``--dist loadgroup``)."""
+    for item in items:
+        tier = item.path.relative_to(TESTS_DIR).parts[0]
+        if tier in SESSION_TIERS:
+            item.add_marker(pytest.mark.xdist_group(tier))
 
 
 @pytest.fixture
