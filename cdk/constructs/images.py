@@ -12,6 +12,8 @@ cycle that otherwise forces CDK to configure notifications through a custom-reso
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -57,6 +59,30 @@ class CatalogImages(Construct):
         self._notifications: list[s3.CfnBucket.LambdaConfigurationProperty] = []
         self.notify_on_created(UPLOAD_PREFIX, self.registration.alias, "AllowS3ToInvokeRegistration")
 
+    @property
+    def upload_origin(self) -> str:
+        """The origin browsers post presigned uploads to: what boto3's ``generate_presigned_post`` names.
+
+        boto3 signs the form for the virtual-hosted global name ``<bucket>.s3.amazonaws.com`` in every
+        region, and the admin console's Content-Security-Policy must allow exactly that.
+        """
+        return f"https://{self.bucket_name}.s3.{Aws.URL_SUFFIX}"
+
+    def allow_uploads_from(self, origins: Sequence[str]) -> None:
+        """Let browsers on ``origins`` post presigned upload forms (CORS), and nobody else.
+
+        Called once the distribution exists, since the admin console's origin is its domain.
+        """
+        if not origins:
+            return
+        self.bucket.add_cors_rule(
+            allowed_methods=[s3.HttpMethods.POST],
+            allowed_origins=list(origins),
+            # A presigned POST is a multipart form: the browser sends only simple headers.
+            allowed_headers=["content-type"],
+            max_age=3000,
+        )
+
     def objects_arn(self, prefix: str) -> str:
         """ARN pattern of the objects under ``prefix`` (e.g. ``uploads/``)."""
         return f"{self.bucket_arn}/{prefix}*"
@@ -69,20 +95,6 @@ class CatalogImages(Construct):
         )
 
     def _build_bucket(self, access_logs: s3.IBucket) -> s3.Bucket:
-        origins = list(self._config.admin_allowed_origins)
-        cors = (
-            [
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST],
-                    allowed_origins=origins,
-                    # A presigned POST is a multipart form: the browser sends only simple headers.
-                    allowed_headers=["content-type"],
-                    max_age=3000,
-                )
-            ]
-            if origins
-            else None
-        )
         return s3.Bucket(
             self,
             "Bucket",
@@ -95,7 +107,6 @@ class CatalogImages(Construct):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             versioned=True,
-            cors=cors,
             lifecycle_rules=[
                 # Registration copies a checked upload away at once; what stays is abandoned or rejected.
                 s3.LifecycleRule(
