@@ -227,12 +227,20 @@ class AdminConsole(Construct):
         self._acknowledge_helper()
         return deployment
 
-    def _acknowledge_helper(self) -> None:
-        # The helper is a singleton at stack level (one per stack, whatever the number of deployments).
-        stack = Stack.of(self)
+    @property
+    def deployment_handler(self) -> lambda_.Function:
+        """CDK's BucketDeployment function: a singleton at stack level, exempt from our function rules."""
         handler = next(
-            child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")
+            child
+            for child in Stack.of(self).node.children
+            if child.node.id.startswith("Custom::CDKBucketDeployment")
         )
+        assert isinstance(handler, lambda_.Function)
+        return handler
+
+    def _acknowledge_helper(self) -> None:
+        stack = Stack.of(self)
+        handler = self.deployment_handler
         bucket = self.bucket.node.default_child
         assert isinstance(bucket, s3.CfnBucket)
         bucket_id = stack.resolve(stack.get_logical_id(bucket))
