@@ -1,7 +1,7 @@
 """The admin console on AWS: its files in a private bucket, served under ``/console/`` by the distribution.
 
-- the bucket: private, SSE-S3, versioned, SSL only, access-logged; CloudFront reads it through
-  origin access control (OAC), nothing else does;
+- the bucket: :func:`cdk.constructs.origin_bucket.origin_bucket` (private, SSE-S3, versioned, SSL
+  only, access-logged); CloudFront reads it through origin access control (OAC), nothing else does;
 - ``/console`` and ``/console/*`` behaviours: HTTPS only, the security headers with the console's own
   Content-Security-Policy (:func:`admin_console.csp.content_security_policy`), and a viewer-request
   function that serves ``index.html`` for ``/console/``;
@@ -45,6 +45,7 @@ from cdk.constructs.admin_api import AdminApi
 from cdk.constructs.edge import Edge, security_headers_policy
 from cdk.constructs.images import CatalogImages
 from cdk.constructs.log_encryption import LogEncryption
+from cdk.constructs.origin_bucket import origin_bucket
 from cdk.nag import acknowledge
 
 CONSOLE_PATHS_SOURCE = Path(__file__).resolve().parent.parent / "edge" / "console_paths.js"
@@ -133,17 +134,12 @@ class AdminConsole(Construct):
         self.deployment = self._deploy_files(edge.distribution, log_encryption)
 
     def _build_bucket(self, access_logs: s3.IBucket) -> s3.Bucket:
-        return s3.Bucket(
+        return origin_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # SSE-S3, as the images bucket: the files are public through the CDN anyway, and SSE-KMS
-            # would need the distribution in the key policy and a KMS call on every cache miss.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
+            config=self._config,
+            purpose="console",
+            access_logs=access_logs,
             lifecycle_rules=[
                 # Every deployment overwrites the files; old versions only matter for a quick rollback.
                 s3.LifecycleRule(
@@ -151,9 +147,6 @@ class AdminConsole(Construct):
                 ),
                 s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
             ],
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=f"s3/{self._config.prefix}-console/",
-            removal_policy=self._config.removal_policy,
         )
 
     def _add_behaviors(self, distribution: cloudfront.Distribution) -> None:

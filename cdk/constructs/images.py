@@ -23,6 +23,7 @@ from cdk.config import StackConfig
 from cdk.constructs.data import CatalogData
 from cdk.constructs.failure_queue import build_failure_queue, park_async_failures
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
+from cdk.constructs.origin_bucket import origin_bucket
 from cdk.nag import acknowledge
 from shared.routes import function
 from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
@@ -95,18 +96,13 @@ class CatalogImages(Construct):
         )
 
     def _build_bucket(self, access_logs: s3.IBucket) -> s3.Bucket:
-        return s3.Bucket(
+        return origin_bucket(
             self,
             "Bucket",
+            config=self._config,
+            purpose="images",
             bucket_name=self.bucket_name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # SSE-S3: images are public through the CDN anyway, and SSE-KMS would need CloudFront's
-            # OAC in the key policy (a key <-> distribution cycle) and KMS calls on every miss.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
+            access_logs=access_logs,
             lifecycle_rules=[
                 # Registration copies a checked upload away at once; what stays is abandoned or rejected.
                 s3.LifecycleRule(
@@ -124,10 +120,6 @@ class CatalogImages(Construct):
                 ),
                 s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
             ],
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=f"s3/{self._config.prefix}-images/",
-            # Non-empty buckets cannot be deleted by CloudFormation; dev teardown empties it first.
-            removal_policy=self._config.removal_policy,
         )
 
     def notify_on_created(self, prefix: str, target: lambda_.IFunction, permission_id: str) -> None:

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from admin_console.config import CALLBACK_PAGE, CONFIG_FILE, CONSOLE_PATH, STATIC_DIR, ConsoleConfig
 from cdk.constructs.admin_console import CONSOLE_PATHS_SOURCE, config_document
 from shared.data.images import S3ImageStorage
+from tests.builders import parse_policy
 from tests.infra.deployment import asset_paths
 from tests.infra.support import PROD_DOMAIN, Synthesized, as_list, methods, render, role_statements
-from tests.unit.test_console_csp import parse_policy
 
 pytestmark = pytest.mark.infra
 

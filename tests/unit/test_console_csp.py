@@ -5,20 +5,11 @@ from __future__ import annotations
 import pytest
 
 from admin_console.csp import content_security_policy
+from tests.builders import parse_policy
 
 ADMIN_API = "https://abc123.execute-api.us-west-1.amazonaws.com"
 SIGN_IN = "https://catalog-dev-123456789012.auth.us-west-1.amazoncognito.com"
 UPLOADS = "https://catalog-dev-images-123456789012-us-west-1.s3.amazonaws.com"
-
-
-def parse_policy(policy: str) -> dict[str, list[str]]:
-    """Directive -> source list of a CSP header value; a repeated directive fails the test."""
-    directives: dict[str, list[str]] = {}
-    for directive in policy.split(";"):
-        name, *sources = directive.split()
-        assert name not in directives, f"{name} appears twice"
-        directives[name] = sources
-    return directives
 
 
 def _policy(**overrides: str) -> str:
