@@ -264,12 +264,12 @@ class AdminConsole(Construct):
         function = handler.node.default_child
         assert isinstance(function, lambda_.CfnFunction)
         for check, why in (
-            ("CKV_AWS_115", "it runs once per deployment, so no concurrency limit is needed"),
+            ("CKV_AWS_115", "It runs once per deployment, so no concurrency limit is needed"),
             ("CKV_AWS_116", "CloudFormation invokes it synchronously and reports its failure"),
-            ("CKV_AWS_117", "it only reaches S3 and CloudFront APIs, so it needs no VPC"),
-            ("CKV_AWS_173", "its variables name no secret, only the AWS CLI layer's path"),
+            ("CKV_AWS_117", "It only reaches the S3 and CloudFront APIs, so it needs no VPC"),
+            ("CKV_AWS_173", "Its one variable is the path of the CA bundle, no secret"),
         ):
-            skip_check(function, check, f"{_HELPER_REASON} {why.capitalize()}.")
+            skip_check(function, check, f"{_HELPER_REASON} {why}.")
         skip_check(
             handler.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
             "CKV_AWS_111",
