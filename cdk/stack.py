@@ -11,6 +11,7 @@ from constructs import Construct
 from cdk.config import StackConfig
 from cdk.constructs.access_logs import AccessLogs
 from cdk.constructs.admin_api import AdminApi
+from cdk.constructs.admin_console import AdminConsole
 from cdk.constructs.bulk_jobs import CatalogBulkJobs
 from cdk.constructs.data import CatalogData
 from cdk.constructs.dependency_layer import DependencyLayer
@@ -28,7 +29,7 @@ from cdk.tagging import tag_stack
 
 
 class CatalogStack(Stack):
-    """Data, images, bulk jobs, admin API, public API, edge, projection and monitoring of one stage."""
+    """Data, images, bulk jobs, public API, edge, admin API and console, projection and monitoring."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StackConfig, code: lambda_.Code, **kwargs: Any
@@ -51,6 +52,19 @@ class CatalogStack(Stack):
             self, "BulkJobs", config=config, data=self.data, images=self.images, defaults=defaults
         )
         api_logging = ApiGatewayLogging(self, "ApiGatewayLogging", log_key=self.log_encryption.key)
+        self.public = PublicApi(
+            self, "Public", config=config, data=self.data, defaults=defaults, api_logging=api_logging
+        )
+        self.edge = Edge(
+            self,
+            "Edge",
+            config=config,
+            public_api=self.public,
+            images=self.images,
+            access_logs=self.access_logs.bucket,
+        )
+        # After the edge: the console is served from the distribution's domain, which the sign-in
+        # client's redirect URLs and the API's and the upload bucket's CORS origins name.
         self.admin = AdminApi(
             self,
             "Admin",
@@ -60,9 +74,18 @@ class CatalogStack(Stack):
             bulk=self.bulk,
             defaults=defaults,
             api_logging=api_logging,
+            console_origins=self.edge.viewer_origins,
         )
-        self.public = PublicApi(
-            self, "Public", config=config, data=self.data, defaults=defaults, api_logging=api_logging
+        self.images.allow_uploads_from(self.admin.allowed_origins)
+        self.console = AdminConsole(
+            self,
+            "AdminConsole",
+            config=config,
+            edge=self.edge,
+            admin=self.admin,
+            images=self.images,
+            access_logs=self.access_logs.bucket,
+            log_encryption=self.log_encryption,
         )
         firewall = config.firewall
         self.firewalls = {
@@ -85,14 +108,6 @@ class CatalogStack(Stack):
                 behind_cloudfront=True,
             ),
         }
-        self.edge = Edge(
-            self,
-            "Edge",
-            config=config,
-            public_api=self.public,
-            images=self.images,
-            access_logs=self.access_logs.bucket,
-        )
         self.projection = Projection(
             self,
             "Projection",
@@ -158,6 +173,8 @@ class CatalogStack(Stack):
     def _build_outputs(self) -> None:
         outputs = {
             "AdminApiUrl": self.admin.api.url,
+            "ConsoleUrl": self.console.url,
+            "SignInDomainUrl": self.admin.sign_in_url,
             "PublicApiUrl": self.edge.base_url + "/",
             "PublicApiOriginUrl": self.public.api.url,
             "DistributionDomainName": self.edge.distribution.distribution_domain_name,

@@ -142,3 +142,13 @@ def active_view(number: int, *, product_id: str, categories: int = 10) -> Produc
     return ProductView(
         product_id=product_id, version=1, state=ViewState.ACTIVE, category=category, public=public
     )
+
+
+def parse_policy(policy: str) -> dict[str, list[str]]:
+    """Directive -> source list of a Content-Security-Policy value; a repeated directive fails the test."""
+    directives: dict[str, list[str]] = {}
+    for directive in policy.split(";"):
+        name, *sources = directive.split()
+        assert name not in directives, f"{name} appears twice"
+        directives[name] = sources
+    return directives

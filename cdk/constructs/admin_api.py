@@ -1,5 +1,10 @@
 """The admin write API: Cognito sign-in, the command functions and their REST API.
 
+Admins sign in to the console with the user pool's hosted UI (authorization code flow with PKCE,
+a public client without a secret); its callback and sign-out URLs are the console's pages on every
+origin the distribution answers on. The console's origins come first among the API's CORS
+origins, before ``admin_allowed_origins``.
+
 Every ``/admin`` method carries the Cognito authorizer (an ID token of the user pool); membership of
 ``catalog-admins`` is checked again by the functions, which answer 403 to other users. Bodies are
 validated by API Gateway against models generated from the pydantic request models before a
@@ -8,11 +13,14 @@ function runs, and again by the function itself.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from collections.abc import Sequence
+
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from admin_console.config import CALLBACK_PAGE, CONSOLE_PATH
 from cdk.config import StackConfig
 from cdk.constructs.bulk_jobs import CatalogBulkJobs
 from cdk.constructs.data import CatalogData, index_arns
@@ -35,6 +43,8 @@ from shared.tables import ADMIN_INDEXES, EXPORT_PREFIX, IMAGE_PREFIX, IMPORT_PRE
 ADMIN_ROUTES = tuple(route for route in ROUTES if route.path.startswith("/admin"))
 # The headers the admin console sends (see shared.http.admin_resolver, which answers real requests).
 _CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
+# What the console asks for: the ID token then carries the e-mail and name it shows.
+SIGN_IN_SCOPES = (cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE)
 _IDEMPOTENCY_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
 
 
@@ -52,10 +62,15 @@ class AdminApi(Construct):
         bulk: CatalogBulkJobs,
         defaults: FunctionDefaults,
         api_logging: ApiGatewayLogging,
+        console_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self._console_origins = tuple(console_origins)
+        # The console's own origins first: a gateway response can name only one (see _build_api).
+        self.allowed_origins = tuple(dict.fromkeys([*console_origins, *config.admin_allowed_origins]))
         self.user_pool = self._build_user_pool()
+        self.sign_in_domain = self._build_sign_in_domain()
         self.user_pool_client = self._build_user_pool_client()
         self.functions = self._build_functions(data, images, bulk, defaults)
         self.api = self._build_api(api_logging)
@@ -97,11 +112,61 @@ class AdminApi(Construct):
         )
         return pool
 
+    def _build_sign_in_domain(self) -> cognito.UserPoolDomain:
+        # Cognito prefix domains are global per region: the account id keeps two accounts' stages apart.
+        return self.user_pool.add_domain(
+            "SignIn",
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=f"{self._config.prefix}-{Aws.ACCOUNT_ID}"
+            ),
+        )
+
+    @property
+    def origin(self) -> str:
+        """``https://<api id>.execute-api.<region>.amazonaws.com``: the origin browsers call the API on.
+
+        Built from the API's id alone, not its stage, so the distribution's console policy can name
+        it without depending on the deployment (whose functions depend on the distribution).
+        """
+        return f"https://{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+
+    @property
+    def base_url(self) -> str:
+        """The stage's URL without a trailing slash: the console appends ``/admin/...`` to it."""
+        return f"{self.origin}/{self.api.deployment_stage.stage_name}"
+
+    @property
+    def sign_in_url(self) -> str:
+        """``https://<prefix>.auth.<region>.amazoncognito.com``: the hosted UI and its OAuth endpoints."""
+        return self.sign_in_domain.base_url()
+
+    def console_urls(self, page: str = "") -> list[str]:
+        """``page`` of the console on every origin that may sign in (Cognito's redirect allow-list).
+
+        The distribution's origins, then each configured admin origin Cognito accepts as a redirect
+        (https, or http://localhost for a developer's machine).
+        """
+        extra = [
+            origin
+            for origin in self._config.admin_allowed_origins
+            if origin.startswith(("https://", "http://localhost"))
+        ]
+        origins = dict.fromkeys([*self._console_origins, *extra])
+        return [f"{origin}{CONSOLE_PATH}{page}" for origin in origins]
+
     def _build_user_pool_client(self) -> cognito.UserPoolClient:
         return self.user_pool.add_client(
             "AdminConsole",
             user_pool_client_name=f"{self._config.prefix}-admin-console",
-            generate_secret=False,  # a browser app cannot keep a secret
+            # A browser app cannot keep a secret: a public client, whose code exchange PKCE protects.
+            generate_secret=False,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                scopes=list(SIGN_IN_SCOPES),
+                callback_urls=self.console_urls(CALLBACK_PAGE),
+                logout_urls=self.console_urls(),
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             auth_flows=cognito.AuthFlow(user_srp=True),
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
@@ -116,7 +181,7 @@ class AdminApi(Construct):
         settings: dict[str, SettingValue] = {
             "products_table_name": data.products.table_name,
             "idempotency_table_name": data.idempotency.table_name,
-            "admin_allowed_origins": self._config.admin_allowed_origins,
+            "admin_allowed_origins": self.allowed_origins,
             "idempotency_ttl_seconds": self._config.idempotency_ttl_seconds,
             "images_bucket_name": images.bucket_name,
             "admin_image_url_ttl_seconds": self._config.admin_image_url_ttl_seconds,
@@ -226,7 +291,7 @@ class AdminApi(Construct):
         return functions
 
     def _build_api(self, api_logging: ApiGatewayLogging) -> apigw.RestApi:
-        origins = list(self._config.admin_allowed_origins)
+        origins = list(self.allowed_origins)
         api = apigw.RestApi(
             self,
             "Api",
@@ -252,13 +317,14 @@ class AdminApi(Construct):
             ),
         )
         api_logging.logs_before(api)
-        # A browser can only read an error from another origin when CORS headers are on it; with
-        # several allowed origins the gateway cannot pick the right one (it has no logic), so those
-        # errors stay unreadable cross-origin while the functions' own errors carry the header.
+        # A browser can only read an error from another origin when CORS headers are on it. The gateway
+        # cannot pick among several origins (it has no logic), so its own errors (401, 400, 429...)
+        # name the first, the console's; other origins still read the functions' errors, which
+        # answer each allowed origin.
         add_problem_responses(
             api,
             ADMIN_ROUTES,
-            extra_headers={"Access-Control-Allow-Origin": f"'{origins[0]}'"} if len(origins) == 1 else None,
+            extra_headers={"Access-Control-Allow-Origin": f"'{origins[0]}'"} if origins else None,
         )
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,

@@ -2,6 +2,7 @@
 
 - default behaviour -> public REST API (GET/HEAD/OPTIONS), with the origin API key as a custom header;
 - ``/images/*`` -> the private images bucket through origin access control (OAC);
+- ``/console/*`` -> the admin console's bucket, added by :mod:`cdk.constructs.admin_console`;
 - HTTPS only towards viewers and origins, security headers on every response, standard logs to S3.
 
 The cache key is the path plus the normalised public query
@@ -39,6 +40,37 @@ _PRICE_CLASSES = {
 _IMPORTED_BUCKET_POLICY_WARNING = "@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac"
 
 
+def security_headers_policy(
+    scope: Construct, construct_id: str, *, comment: str, content_security_policy: str
+) -> cloudfront.ResponseHeadersPolicy:
+    """The security headers every response of the distribution carries, with its behaviour's CSP.
+
+    HSTS for two years (subdomains included), ``nosniff``, ``X-Frame-Options: DENY``,
+    ``Referrer-Policy: no-referrer`` (the console's callback URL holds an authorization code that
+    must not leak to other sites) and ``content_security_policy``; each overrides what an origin says.
+    """
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        construct_id,
+        comment=comment,
+        security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+            strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                access_control_max_age=Duration.days(730), include_subdomains=True, override=True
+            ),
+            content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+            frame_options=cloudfront.ResponseHeadersFrameOptions(
+                frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+            ),
+            referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+            ),
+            content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                content_security_policy=content_security_policy, override=True
+            ),
+        ),
+    )
+
+
 class Edge(Construct):
     """The CloudFront distribution, its cache/origin/response-header policies and the OAC grant."""
 
@@ -54,7 +86,13 @@ class Edge(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        security_headers = self._build_security_headers()
+        # JSON and images only: nothing served here may run scripts or be framed.
+        security_headers = security_headers_policy(
+            self,
+            "SecurityHeaders",
+            comment="HSTS, nosniff, no framing, no referrer, nothing executable",
+            content_security_policy="default-src 'none'; frame-ancestors 'none'",
+        )
         custom_domain = config.domain_name if config.certificate_arn else None
         self.distribution = cloudfront.Distribution(
             self,
@@ -87,35 +125,22 @@ class Edge(Construct):
     @property
     def base_url(self) -> str:
         """``https://<domain>`` the public reads and image URLs are served from."""
-        domain = self._config.domain_name or self.distribution.distribution_domain_name
-        return f"https://{domain}"
+        return self.viewer_origins[0]
+
+    @property
+    def viewer_origins(self) -> tuple[str, ...]:
+        """Every ``https://<domain>`` viewers reach the distribution by: the custom domain first.
+
+        With a custom domain the ``*.cloudfront.net`` name still answers, so a browser app served
+        from either (the admin console) must be allowed from both.
+        """
+        domains = [self._config.domain_name] if self._config.domain_name else []
+        domains.append(self.distribution.distribution_domain_name)
+        return tuple(f"https://{domain}" for domain in domains)
 
     def _certificate(self) -> acm.ICertificate:
         assert self._config.certificate_arn is not None
         return acm.Certificate.from_certificate_arn(self, "Certificate", self._config.certificate_arn)
-
-    def _build_security_headers(self) -> cloudfront.ResponseHeadersPolicy:
-        return cloudfront.ResponseHeadersPolicy(
-            self,
-            "SecurityHeaders",
-            comment="HSTS, nosniff, no framing, no referrer, nothing executable",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True
-                ),
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
-                ),
-                # JSON and images only: nothing served here may run scripts or be framed.
-                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy="default-src 'none'; frame-ancestors 'none'", override=True
-                ),
-            ),
-        )
 
     def _build_api_behavior(
         self, public_api: PublicApi, security_headers: cloudfront.IResponseHeadersPolicy

@@ -12,6 +12,8 @@ cycle that otherwise forces CDK to configure notifications through a custom-reso
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -21,6 +23,7 @@ from cdk.config import StackConfig
 from cdk.constructs.data import CatalogData
 from cdk.constructs.failure_queue import build_failure_queue, park_async_failures
 from cdk.constructs.function import CatalogFunction, FunctionDefaults
+from cdk.constructs.origin_bucket import origin_bucket
 from cdk.nag import acknowledge
 from shared.routes import function
 from shared.tables import IMAGE_PREFIX, UPLOAD_PREFIX
@@ -57,6 +60,30 @@ class CatalogImages(Construct):
         self._notifications: list[s3.CfnBucket.LambdaConfigurationProperty] = []
         self.notify_on_created(UPLOAD_PREFIX, self.registration.alias, "AllowS3ToInvokeRegistration")
 
+    @property
+    def upload_origin(self) -> str:
+        """The origin browsers post presigned uploads to: what boto3's ``generate_presigned_post`` names.
+
+        boto3 signs the form for the virtual-hosted global name ``<bucket>.s3.amazonaws.com`` in every
+        region, and the admin console's Content-Security-Policy must allow exactly that.
+        """
+        return f"https://{self.bucket_name}.s3.{Aws.URL_SUFFIX}"
+
+    def allow_uploads_from(self, origins: Sequence[str]) -> None:
+        """Let browsers on ``origins`` post presigned upload forms (CORS), and nobody else.
+
+        Called once the distribution exists, since the admin console's origin is its domain.
+        """
+        if not origins:
+            return
+        self.bucket.add_cors_rule(
+            allowed_methods=[s3.HttpMethods.POST],
+            allowed_origins=list(origins),
+            # A presigned POST is a multipart form: the browser sends only simple headers.
+            allowed_headers=["content-type"],
+            max_age=3000,
+        )
+
     def objects_arn(self, prefix: str) -> str:
         """ARN pattern of the objects under ``prefix`` (e.g. ``uploads/``)."""
         return f"{self.bucket_arn}/{prefix}*"
@@ -69,33 +96,13 @@ class CatalogImages(Construct):
         )
 
     def _build_bucket(self, access_logs: s3.IBucket) -> s3.Bucket:
-        origins = list(self._config.admin_allowed_origins)
-        cors = (
-            [
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST],
-                    allowed_origins=origins,
-                    # A presigned POST is a multipart form: the browser sends only simple headers.
-                    allowed_headers=["content-type"],
-                    max_age=3000,
-                )
-            ]
-            if origins
-            else None
-        )
-        return s3.Bucket(
+        return origin_bucket(
             self,
             "Bucket",
+            config=self._config,
+            purpose="images",
             bucket_name=self.bucket_name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # SSE-S3: images are public through the CDN anyway, and SSE-KMS would need CloudFront's
-            # OAC in the key policy (a key <-> distribution cycle) and KMS calls on every miss.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            cors=cors,
+            access_logs=access_logs,
             lifecycle_rules=[
                 # Registration copies a checked upload away at once; what stays is abandoned or rejected.
                 s3.LifecycleRule(
@@ -113,10 +120,6 @@ class CatalogImages(Construct):
                 ),
                 s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
             ],
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=f"s3/{self._config.prefix}-images/",
-            # Non-empty buckets cannot be deleted by CloudFormation; dev teardown empties it first.
-            removal_policy=self._config.removal_policy,
         )
 
     def notify_on_created(self, prefix: str, target: lambda_.IFunction, permission_id: str) -> None:

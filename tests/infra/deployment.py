@@ -131,7 +131,7 @@ class DeployedFunction:
         return str(self.properties["Runtime"]).removeprefix("python")
 
 
-def _asset_paths(synth: Synthesized) -> dict[str, Path]:
+def asset_paths(synth: Synthesized) -> dict[str, Path]:
     """Object key in the assets bucket -> the file or directory of the assembly uploaded there."""
     manifest_file = synth.outdir / f"{synth.stack.artifact_id}.assets.json"
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
@@ -143,14 +143,16 @@ def _asset_paths(synth: Synthesized) -> dict[str, Path]:
 
 
 def deployed_functions(synth: Synthesized) -> dict[str, DeployedFunction]:
-    """Every function of the template with its code asset and layer archives, by logical id.
+    """Every function of ours in the template with its code asset and layer archives, by logical id.
+
+    CDK's own helper (the console's BucketDeployment) is left out: it runs CDK's code, not ours.
 
     A layer that is not one of this assembly's assets (a public layer ARN, say) cannot be inspected
     offline, so it fails here rather than letting its contents go unchecked.
     """
-    assets = _asset_paths(synth)
+    assets = asset_paths(synth)
     functions = {}
-    for logical_id, resource in synth.of_type("AWS::Lambda::Function").items():
+    for logical_id, resource in synth.catalog_functions().items():
         properties = resource["Properties"]
         layers = []
         for layer in properties.get("Layers", []):

@@ -47,6 +47,24 @@ class Synthesized:
         """Resources of one CloudFormation type, by logical id."""
         return {key: value for key, value in self.resources.items() if value["Type"] == resource_type}
 
+    @property
+    def helper_function_ids(self) -> set[str]:
+        """Logical ids of the functions CDK itself adds (the console's BucketDeployment), exempt from ours."""
+        return {self.logical_id(self.stack.console.deployment_handler)}
+
+    @property
+    def helper_role_ids(self) -> set[str]:
+        """Logical ids of the roles of CDK's helper functions (CDK grants them, with wildcards)."""
+        role = self.stack.console.deployment_handler.role
+        assert role is not None
+        return {self.logical_id(role)}
+
+    def catalog_functions(self) -> dict[str, dict[str, Any]]:
+        """Our own ``AWS::Lambda::Function`` resources: every one but CDK's helpers, by logical id."""
+        helpers = self.helper_function_ids
+        functions = self.of_type("AWS::Lambda::Function")
+        return {key: value for key, value in functions.items() if key not in helpers}
+
     def logical_id(self, construct: IConstruct) -> str:
         """The logical id of an L1, or of the default L1 child of an L2."""
         element = construct if isinstance(construct, CfnElement) else construct.node.default_child

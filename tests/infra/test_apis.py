@@ -11,7 +11,7 @@ import pytest
 from cdk.json_schema import request_model_schema
 from shared.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 from shared.routes import ROUTES, Route
-from tests.infra.support import Synthesized, methods
+from tests.infra.support import Synthesized, methods, render
 
 pytestmark = pytest.mark.infra
 
@@ -254,10 +254,13 @@ def test_access_logs_are_json_lines_without_bodies(synthesized: Synthesized, api
     assert not [value for value in log_format.values() if BODY_FREE_CONTEXT.search(value)]
 
 
-def test_admin_cors_allows_only_the_configured_origins(synthesized: Synthesized) -> None:
+def test_admin_cors_allows_only_the_console_and_the_configured_origins(synthesized: Synthesized) -> None:
     preflight = methods(synthesized, _api_ids(synthesized)["admin"])[("OPTIONS", "/admin/products")]
     (response,) = preflight["Integration"]["IntegrationResponses"]
-    allowed = response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"]
-    origins = synthesized.catalog.config.admin_allowed_origins
-    assert allowed == f"'{origins[0]}'"
+    # The first origin is the header's default, the template echoes any of the others that asks.
+    default = render(response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"])
+    template = render(response["ResponseTemplates"]["application/json"])
+    allowed = {default.strip("'"), *re.findall(r'\$origin == "([^"]+)"', template)}
+    console = f"https://{{{synthesized.logical_id(synthesized.stack.edge.distribution)}.DomainName}}"
+    assert allowed == {console, *synthesized.catalog.config.admin_allowed_origins}
     assert "*" not in json.dumps(response)

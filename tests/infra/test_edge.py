@@ -131,8 +131,7 @@ def test_the_origin_never_receives_authorization_or_cookies(synthesized: Synthes
 
 def test_images_come_from_the_private_bucket_through_origin_access_control(synthesized: Synthesized) -> None:
     config = _distribution(synthesized)
-    (behaviour,) = config["CacheBehaviors"]
-    assert behaviour["PathPattern"] == "/images/*"
+    (behaviour,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/images/*"]
     assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
     origin = _origin(config, behaviour["TargetOriginId"])
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
@@ -146,18 +145,36 @@ def test_security_headers_are_added_to_every_response(synthesized: Synthesized) 
         _distribution(synthesized)["DefaultCacheBehavior"],
         *_distribution(synthesized)["CacheBehaviors"],
     ]
-    (reference,) = {json.dumps(behaviour["ResponseHeadersPolicyId"]) for behaviour in behaviours}
-    policy = _policy(
-        synthesized,
-        "AWS::CloudFront::ResponseHeadersPolicy",
-        json.loads(reference),
-        "ResponseHeadersPolicyConfig",
-    )
-    headers = policy["SecurityHeadersConfig"]
-    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
-    assert headers["ContentTypeOptions"]["Override"] is True
-    assert headers["FrameOptions"]["FrameOption"] == "DENY"
-    assert "default-src 'none'" in headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    # The API and images share one policy; the admin console has its own (test_admin_console.py).
+    references = {json.dumps(behaviour["ResponseHeadersPolicyId"]) for behaviour in behaviours}
+    assert len(references) == 2
+    for reference in references:
+        policy = _policy(
+            synthesized,
+            "AWS::CloudFront::ResponseHeadersPolicy",
+            json.loads(reference),
+            "ResponseHeadersPolicyConfig",
+        )
+        headers = policy["SecurityHeadersConfig"]
+        assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
+        assert headers["ContentTypeOptions"]["Override"] is True
+        assert headers["FrameOptions"]["FrameOption"] == "DENY"
+        assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+        assert "default-src 'none'" in json.dumps(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+
+
+def test_api_and_image_responses_may_run_nothing(synthesized: Synthesized) -> None:
+    config = _distribution(synthesized)
+    (images,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/images/*"]
+    for behaviour in (config["DefaultCacheBehavior"], images):
+        policy = _policy(
+            synthesized,
+            "AWS::CloudFront::ResponseHeadersPolicy",
+            behaviour["ResponseHeadersPolicyId"],
+            "ResponseHeadersPolicyConfig",
+        )
+        csp = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+        assert csp == "default-src 'none'; frame-ancestors 'none'"
 
 
 def test_standard_logs_go_to_the_access_log_bucket(synthesized: Synthesized) -> None:

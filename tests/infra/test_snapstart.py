@@ -15,8 +15,8 @@ def test_snapstart_is_on_for_prod_published_versions_and_off_for_dev(
 ) -> None:
     assert production.catalog.config.snap_start is True
     assert synthesized.catalog.config.snap_start is False
-    prod_functions = production.of_type("AWS::Lambda::Function").values()
-    dev_functions = synthesized.of_type("AWS::Lambda::Function").values()
+    prod_functions = production.catalog_functions().values()
+    dev_functions = synthesized.catalog_functions().values()
     assert {str(f["Properties"].get("SnapStart")) for f in prod_functions} == {
         str({"ApplyOn": "PublishedVersions"})
     }

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.infra
 
 STABLE_OUTPUTS = {
     "AdminApiUrl",
+    "ConsoleUrl",
+    "SignInDomainUrl",
     "PublicApiUrl",
     "DistributionDomainName",
     "InventoryTopicArn",

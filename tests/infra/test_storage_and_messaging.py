@@ -70,12 +70,6 @@ def test_images_lifecycle_expires_uploads_old_versions_and_abandoned_multipart(
     assert {rule["Status"] for rule in rules.values()} == {"Enabled"}
 
 
-def test_browsers_may_post_uploads_from_admin_origins_only(synthesized: Synthesized) -> None:
-    (rule,) = _bucket(synthesized)["CorsConfiguration"]["CorsRules"]
-    assert rule["AllowedMethods"] == ["POST"]
-    assert rule["AllowedOrigins"] == list(synthesized.catalog.config.admin_allowed_origins)
-
-
 def test_uploads_trigger_image_registration_and_import_files_start_imports_and_nothing_else(
     synthesized: Synthesized,
 ) -> None:
