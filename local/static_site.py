@@ -12,6 +12,7 @@ Unknown files are 404 in problem+json; a path that tries to leave its folder is 
 
 from __future__ import annotations
 
+import importlib.resources
 import ipaddress
 import posixpath
 from collections.abc import Callable
@@ -44,9 +45,8 @@ _SWAGGER_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-
 
 def swagger_ui_dir() -> Path:
     """The folder of Swagger UI's distribution files inside the installed ``swagger-ui-py`` package."""
-    import swagger_ui  # a dev dependency: imported only when the explorer is asked for
-
-    return Path(swagger_ui.__file__).parent / "static"
+    # A dev dependency, looked up only when the explorer is asked for; its Python code is not used.
+    return Path(str(importlib.resources.files("swagger_ui"))) / "static"
 
 
 def safe_file(root: Path, relative: str) -> Path | None:

@@ -2,6 +2,10 @@
 // authorizes it with the dev token the console's config carries, so "Try it out" works at once.
 (function start() {
   "use strict";
+  const token = fetch("/console/config.json", { cache: "no-store" })
+    .then((response) => (response.ok ? response.json() : null))
+    .then((config) => (config && config.sign_in && config.sign_in.mode === "dev-token" ? config.sign_in.token : null))
+    .catch(() => null);
   const ui = window.SwaggerUIBundle({
     url: "/openapi.json",
     dom_id: "#swagger-ui",
@@ -10,15 +14,13 @@
     layout: "StandaloneLayout",
     // No validator badge: it would call a remote service.
     validatorUrl: null,
+    // Authorizing needs the loaded document's security schemes, so it waits for it.
+    onComplete: () => {
+      token.then((value) => {
+        // "cognito" is the name of the bearer scheme in the OpenAPI document.
+        if (value) ui.preauthorizeApiKey("cognito", value);
+      });
+    },
   });
   window.ui = ui;
-  fetch("/console/config.json", { cache: "no-store" })
-    .then((response) => (response.ok ? response.json() : null))
-    .then((config) => {
-      if (config && config.sign_in && config.sign_in.mode === "dev-token") {
-        // "cognito" is the name of the bearer scheme in the OpenAPI document.
-        ui.preauthorizeApiKey("cognito", config.sign_in.token);
-      }
-    })
-    .catch(() => undefined);
 })();

@@ -92,7 +92,8 @@ def focus_outline(page: Page) -> dict[str, str]:
         """() => {
             const el = document.activeElement;
             const style = getComputedStyle(el);
-            return {tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || '').trim().slice(0, 40),
+            return {tag: el.tagName.toLowerCase(), id: el.id,
+                    text: (el.textContent || '').trim().slice(0, 40),
                     style: style.outlineStyle, width: style.outlineWidth};
         }"""
     )

@@ -36,10 +36,10 @@ def cognito_console() -> Iterator[str]:
         admin_api=ADMIN_API,
         public_api="https://shop.catalog.example",
         sign_in=CognitoSignIn(
-            domain=HOSTED_UI,  # type: ignore[arg-type]
+            domain=HOSTED_UI,
             client_id="console-client-id",
-            redirect_uri=f"{origin}/console/{CALLBACK_PAGE}",  # type: ignore[arg-type]
-            logout_uri=f"{origin}/console/",  # type: ignore[arg-type]
+            redirect_uri=f"{origin}/console/{CALLBACK_PAGE}",
+            logout_uri=f"{origin}/console/",
         ),
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -68,7 +68,7 @@ class _ConsoleFiles(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
 
@@ -107,7 +107,9 @@ def test_the_callback_exchanges_the_code_and_the_console_sends_the_id_token(
             status=200,
             content_type="application/json",
             headers={"Access-Control-Allow-Origin": "*"},
-            body=json.dumps({"id_token": "the-id-token", "access_token": "the-access-token", "expires_in": 3600}),
+            body=json.dumps(
+                {"id_token": "the-id-token", "access_token": "the-access-token", "expires_in": 3600}
+            ),
         )
 
     def admin_api(route: Route) -> None:
@@ -141,7 +143,8 @@ def test_the_callback_exchanges_the_code_and_the_console_sends_the_id_token(
     assert exchange["client_id"] == ["console-client-id"]
     assert s256_challenge(exchange["code_verifier"][0])
     # The admin API's Cognito authorizer validates the ID token: that is the bearer sent.
-    assert admin_authorizations and set(admin_authorizations) == {"Bearer the-id-token"}
+    assert admin_authorizations
+    assert set(admin_authorizations) == {"Bearer the-id-token"}
 
     # When the admin signs out, the hosted UI's logout ends the session and comes back
     page.get_by_role("button", name="Sign out").click()
