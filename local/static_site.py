@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.resources
 import ipaddress
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -40,6 +41,7 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
 }
 # The explorer's own files: Swagger UI's assets come from the package, never copied here.
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _SWAGGER_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"})
 
 
@@ -99,7 +101,9 @@ class StaticSite:
 
     def config_for(self, request: HttpRequest) -> ConsoleConfig:
         """The console's configuration as seen from this request's origin (same-origin APIs)."""
-        origin = f"http://{request.header('Host') or '127.0.0.1'}"
+        host = request.header("Host") or ""
+        # Only a plain host[:port] becomes part of the page's configuration and policy.
+        origin = f"http://{host if _HOST.fullmatch(host) else '127.0.0.1'}"
         return ConsoleConfig(
             admin_api=origin, public_api=origin, sign_in=DevTokenSignIn(token=self.admin_token)
         )

@@ -184,3 +184,13 @@ def test_console_modules_never_evaluate_strings_as_code_or_markup(module: Path) 
         "document.write",
     ):
         assert forbidden not in source, forbidden
+
+
+def test_a_host_header_that_is_not_a_host_is_not_echoed_into_the_page() -> None:
+    request = HttpRequest("GET", "/console/config.json", headers=(("Host", "evil.example/x'; script-src *"),))
+
+    response = site()(request)
+
+    assert response is not None
+    assert ConsoleConfig.model_validate_json(response.body).admin_api == "http://127.0.0.1"
+    assert "evil" not in (response.header("Content-Security-Policy") or "")

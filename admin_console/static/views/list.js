@@ -123,10 +123,10 @@ export async function listView(main, { api, navigate }) {
       }
     } catch (error) {
       const detail = error instanceof ApiError ? error.message : String(error);
-      replace(
-        results,
-        notice("error", `The products could not be loaded: ${detail}`, h("button", { type: "button", text: "Try again", on: { click: () => load(cursor, appendTo) } })),
-      );
+      const failed = notice("error", `The products could not be loaded: ${detail}`, h("button", { type: "button", text: "Try again", on: { click: () => { failed.remove(); load(cursor, appendTo); } } }));
+      // A failed "Show more" keeps the rows already shown.
+      if (appendTo) results.append(failed);
+      else replace(results, failed);
     } finally {
       results.setAttribute("aria-busy", "false");
     }
