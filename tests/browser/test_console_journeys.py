@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.browser.support import SLOW_STEP_MS, console_url, create_product, focus_outline, screenshot
 from tests.e2e.support import LocalCatalog, eventually
@@ -258,14 +258,23 @@ def test_a_product_is_created_with_the_keyboard_alone_and_focus_is_always_visibl
 
 
 def test_empty_loading_and_error_states_are_readable(page: Page, catalog: LocalCatalog) -> None:
+    # Loading: while the listing is on its way, a status line says so
+    held: list[Route] = []
+    page.route(re.compile(r"/admin/products(\?|$)"), lambda route: held.append(route))
+    page.goto(console_url(catalog, "#/products?category=kitchen"))
+    expect(page.get_by_role("status")).to_have_text("Loading products…")
+    held[0].continue_()
+    page.unroute(re.compile(r"/admin/products(\?|$)"))
+    expect(page.locator("table.products tbody tr").first).to_be_visible()
+
     # No results: a readable empty state with a way out
     page.goto(console_url(catalog, "#/products?sku_prefix=NO-SUCH-SKU"))
     expect(page.get_by_text("No products match these filters.")).to_be_visible()
     expect(page.get_by_role("link", name="Clear the filters")).to_be_visible()
 
     # The admin API failing: the problem's detail, and a retry that recovers
-    def failing(route: object) -> None:
-        route.fulfill(  # type: ignore[attr-defined]
+    def failing(route: Route) -> None:
+        route.fulfill(
             status=503,
             content_type="application/problem+json",
             body='{"type": "about:blank", "title": "Service Unavailable", "status": 503, '
