@@ -87,7 +87,11 @@ function showErrors(form, summary, error) {
   (first || summary).focus?.();
 }
 
-function productForm(fields, values, submitLabel, onSubmit) {
+/**
+ * A product form. `explain(error, summary)` may take over an API error (returning true), as the
+ * edit form does for 412; any other error's field errors are shown beside their fields.
+ */
+function productForm(fields, values, submitLabel, onSubmit, explain = () => false) {
   const summary = h("div", { class: "form-summary", tabindex: "-1" });
   const submit = h("button", { type: "submit", text: submitLabel });
   const form = h("form", { class: "product-form", novalidate: true }, summary, ...fields.map((field) => control(field, values[field.name] ?? field.initial)), h("div", { class: "actions" }, submit));
@@ -100,7 +104,7 @@ function productForm(fields, values, submitLabel, onSubmit) {
       await onSubmit(bodyOf(form, fields), summary);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (!onSubmit.explain?.(error, summary)) showErrors(form, summary, error);
+      if (!explain(error, summary)) showErrors(form, summary, error);
     } finally {
       submit.disabled = false;
     }
@@ -204,12 +208,12 @@ export async function productView(main, context, id) {
     await reload(`Saved: version ${saved.version}.`);
   };
   // A 412 is explained with a reload, never shown as field errors.
-  submit.explain = (error, summary) => {
+  const explainConflict = (error, summary) => {
     if (error.status !== 412) return false;
     conflictNotice(summary, reload);
     return true;
   };
-  const edit = productForm(editFields, product, "Save changes", submit);
+  const edit = productForm(editFields, product, "Save changes", submit, explainConflict);
   const history = h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading", text: "History" }));
   replace(
     main,
