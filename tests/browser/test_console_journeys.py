@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import FilePayload, Page, Request, Route, expect
 
 from tests.browser.support import SLOW_STEP_MS, console_url, create_product, focus_outline, screenshot
 from tests.e2e.support import LocalCatalog, eventually
@@ -255,6 +255,14 @@ def test_a_product_is_created_with_the_keyboard_alone_and_focus_is_always_visibl
     expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard lamp")
     expect(page.get_by_role("heading", level=1)).to_be_focused()
     screenshot(page, "keyboard-created")
+
+    # The image drop zone opens the file chooser from the keyboard too
+    tab_to("drop-zone", limit=20)
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    lamp: FilePayload = {"name": "lamp.png", "mimeType": "image/png", "buffer": _png(8, 8)}
+    chooser.value.set_files(files=[lamp])
+    expect(page.get_by_text("Image lamp.png added.")).to_be_visible(timeout=SLOW_STEP_MS)
 
 
 def test_empty_loading_and_error_states_are_readable(page: Page, catalog: LocalCatalog) -> None:
