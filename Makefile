@@ -35,7 +35,7 @@ PYTEST_ARGS ?=
 # worker (tests/conftest.py), so their session fixtures are built once. TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= auto
 
-.PHONY: help install test test-fast lint format synth deploy diff destroy run bench rebuild-views replay-events openapi schemas clean
+.PHONY: help install test test-fast test-browser lint format synth deploy diff destroy run bench rebuild-views replay-events openapi schemas clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,11 +60,14 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP) ## Create .venv (locked Python packages, Lambda layer) and node_modules (CDK CLI)
 
-test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite: unit, handler, infrastructure (checkov) and end-to-end tests (schemathesis)
+test: $(STAMP) $(CHECKOV_STAMP) ## The whole suite: unit, handler, infrastructure (checkov), end-to-end (schemathesis) and browser tests
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Unit and handler tests only
 	$(PY) -m pytest -n $(TEST_WORKERS) tests/unit tests/handlers -q $(PYTEST_ARGS)
+
+test-browser: $(STAMP) ## The admin console and /docs in headless Chromium (Debian's chromium package)
+	$(PY) -m pytest tests/browser -q $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy
 	$(PY) -m ruff check .

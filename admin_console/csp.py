@@ -13,6 +13,7 @@ Pure: the stack passes the origins (CloudFormation tokens are fine, they are opa
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 SELF = "'self'"
 NONE = "'none'"
@@ -20,6 +21,14 @@ NONE = "'none'"
 # directive, quotes would turn it into a keyword. Refusing them keeps a setting from smuggling in
 # a directive of its own.
 _SOURCE_BREAKERS = re.compile(r"[\s;,'\"]")
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL (the unit a CSP source names)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise ValueError(f"{url!r} is not an absolute URL")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _origin(name: str, value: str) -> str:
@@ -32,18 +41,22 @@ def _origin(name: str, value: str) -> str:
     return value
 
 
-def content_security_policy(*, admin_api_origin: str, sign_in_origin: str, upload_origin: str) -> str:
+def content_security_policy(
+    *, admin_api_origin: str, upload_origin: str, sign_in_origin: str | None = None
+) -> str:
     """The ``Content-Security-Policy`` header value of every console response.
 
     Parameters
     ----------
     admin_api_origin
         ``https://<api id>.execute-api.<region>.amazonaws.com``: the admin API the app calls.
+    upload_origin
+        The images bucket's S3 endpoint, where the browser posts a presigned upload form (the
+        moto endpoint on the local runtime).
     sign_in_origin
         ``https://<prefix>.auth.<region>.amazoncognito.com``: the hosted UI, whose token
         endpoint the callback page calls (the authorize redirect is a navigation, not a fetch).
-    upload_origin
-        The images bucket's S3 endpoint, where the browser posts a presigned upload form.
+        ``None`` with the local runtime's dev token, where nothing signs in.
 
     Raises
     ------
@@ -59,12 +72,10 @@ def content_security_policy(*, admin_api_origin: str, sign_in_origin: str, uploa
     ... ).split("; ")[:2]
     ["default-src 'none'", "script-src 'self'"]
     """
-    connect = [
-        SELF,
-        _origin("admin_api_origin", admin_api_origin),
-        _origin("sign_in_origin", sign_in_origin),
-        _origin("upload_origin", upload_origin),
-    ]
+    connect = [SELF, _origin("admin_api_origin", admin_api_origin)]
+    if sign_in_origin is not None:
+        connect.append(_origin("sign_in_origin", sign_in_origin))
+    connect.append(_origin("upload_origin", upload_origin))
     directives = {
         "default-src": [NONE],
         "script-src": [SELF],

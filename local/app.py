@@ -3,6 +3,7 @@
 * ``GET /_local/resources`` — where the local resources are (region, endpoint, names);
 * ``GET /openapi.json`` — the OpenAPI document of both APIs, generated from the handlers;
 * ``PUT|DELETE|GET /_local/faults/sns`` — make SNS unavailable for a while (``local.faults``);
+* ``/console/...``, ``/docs`` — the admin console and the API explorer (``local.static_site``);
 * ``/products``, ``/categories``, ``/images/...`` — through the edge cache, as through CloudFront;
 * everything else — the API Gateway, as the admin API is reached on AWS (unknown paths: 404).
 """
@@ -77,6 +78,8 @@ class CatalogApp:
     resources: dict[str, Any]
     openapi: Callable[[], dict[str, Any]] = _default_openapi
     sns_outage: SnsOutage | None = None
+    # The console and the explorer: None for paths that are not theirs.
+    site: Callable[[HttpRequest], HttpResponse | None] | None = None
 
     def __post_init__(self) -> None:
         self._openapi_lock = threading.Lock()
@@ -95,6 +98,8 @@ class CatalogApp:
             )
         if request.path == SNS_FAULT_PATH and self.sns_outage is not None:
             return self._sns_fault(request, self.sns_outage)
+        if self.site is not None and (page := self.site(request)) is not None:
+            return page
         if self.edge.behavior_for(request.path) is not None:
             return self.edge(request)
         return self.gateway(request)

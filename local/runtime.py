@@ -429,6 +429,7 @@ class LocalRuntime:
         from local.edge import Behavior, EdgeCache, S3Origin
         from local.faults import SNS_OUTAGE, install_sns_faults
         from local.gateway import ApiGateway, FunctionHost
+        from local.static_site import StaticSite
 
         settings = self.settings
         host = FunctionHost(region=REGION)
@@ -458,7 +459,11 @@ class LocalRuntime:
         self.resources_document = resources_document(resources, queues, aws_endpoint)
         install_sns_faults()
         self._server.app = CatalogApp(
-            gateway=gateway, edge=edge, resources=self.resources_document, sns_outage=SNS_OUTAGE
+            gateway=gateway,
+            edge=edge,
+            resources=self.resources_document,
+            sns_outage=SNS_OUTAGE,
+            site=StaticSite(admin_token=settings.admin_token, upload_origin=aws_endpoint),
         )
         return host, gateway
 

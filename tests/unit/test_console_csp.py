@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admin_console.csp import content_security_policy
+from admin_console.csp import content_security_policy, origin_of
 from tests.builders import parse_policy
 
 ADMIN_API = "https://abc123.execute-api.us-west-1.amazonaws.com"
@@ -62,3 +62,14 @@ def test_a_value_that_is_not_one_origin_is_refused_with_its_name(
 def test_cloudformation_tokens_pass_through_as_opaque_origins() -> None:
     token = "https://${Token[TOKEN.812]}.execute-api.${Token[AWS.Region.9]}.${Token[AWS.URLSuffix.3]}"
     assert parse_policy(_policy(admin_api_origin=token))["connect-src"][1] == token
+
+
+def test_the_dev_token_console_connects_to_no_sign_in_service() -> None:
+    connect = parse_policy(content_security_policy(admin_api_origin=ADMIN_API, upload_origin=UPLOADS))
+    assert connect["connect-src"] == ["'self'", ADMIN_API, UPLOADS]
+
+
+def test_origin_of_refuses_relative_urls() -> None:
+    assert origin_of("http://127.0.0.1:4566/bucket?x=1") == "http://127.0.0.1:4566"
+    with pytest.raises(ValueError, match="absolute"):
+        origin_of("/admin")
