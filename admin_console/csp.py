@@ -4,8 +4,8 @@ The app is plain ES modules and stylesheets from its own origin, with no inline 
 handler, so ``'self'`` is the only source of code and no ``'unsafe-inline'``/``'unsafe-eval'`` is
 ever needed. It talks to three other origins with ``fetch``: the admin API, the sign-in service
 (the hosted UI's token endpoint) and the images bucket (the presigned POST of an upload). Images are
-read through the distribution (``'self'``), previews of a file being uploaded are ``blob:`` or
-``data:`` URLs. Nothing may frame it, and it submits no forms (uploads are ``fetch`` too).
+read through the distribution (``'self'``), or, in admin responses, by a presigned GET on the
+images bucket (the upload origin); previews of a file being uploaded are ``blob:`` or ``data:`` URLs. Nothing may frame it, and it submits no forms (uploads are ``fetch`` too).
 
 Pure: the stack passes the origins (CloudFormation tokens are fine, they are opaque strings here).
 """
@@ -75,12 +75,14 @@ def content_security_policy(
     connect = [SELF, _origin("admin_api_origin", admin_api_origin)]
     if sign_in_origin is not None:
         connect.append(_origin("sign_in_origin", sign_in_origin))
-    connect.append(_origin("upload_origin", upload_origin))
+    uploads = _origin("upload_origin", upload_origin)
+    connect.append(uploads)
     directives = {
         "default-src": [NONE],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "blob:"],
+        # Admin responses show an image by a presigned GET on the bucket until the CDN has it.
+        "img-src": [SELF, "data:", "blob:", uploads],
         "connect-src": list(dict.fromkeys(connect)),
         "base-uri": [NONE],
         "form-action": [NONE],

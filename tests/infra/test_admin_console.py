@@ -127,7 +127,7 @@ def test_console_responses_carry_the_security_headers(synthesized: Synthesized) 
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
 
 
-def test_the_console_csp_allows_its_own_code_and_exactly_the_three_origins_it_calls(
+def test_the_console_csp_allows_its_own_code_the_three_origins_it_calls_and_presigned_image_reads(
     synthesized: Synthesized,
 ) -> None:
     stack = synthesized.stack
@@ -138,7 +138,7 @@ def test_the_console_csp_allows_its_own_code_and_exactly_the_three_origins_it_ca
         "default-src": ["'none'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", images],
         "connect-src": [
             "'self'",
             f"https://{{{api}}}.execute-api.{{AWS::Region}}.{{AWS::URLSuffix}}",

@@ -22,7 +22,7 @@ def test_the_policy_has_exactly_the_directives_the_console_needs() -> None:
         "default-src": ["'none'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", UPLOADS],
         "connect-src": ["'self'", ADMIN_API, SIGN_IN, UPLOADS],
         "base-uri": ["'none'"],
         "form-action": ["'none'"],
