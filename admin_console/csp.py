@@ -4,8 +4,9 @@ The app is plain ES modules and stylesheets from its own origin, with no inline 
 handler, so ``'self'`` is the only source of code and no ``'unsafe-inline'``/``'unsafe-eval'`` is
 ever needed. It talks to three other origins with ``fetch``: the admin API, the sign-in service
 (the hosted UI's token endpoint) and the images bucket (the presigned POST of an upload). Images are
-read through the distribution (``'self'``), or, in admin responses, by a presigned GET on the
-images bucket (the upload origin); previews of a file being uploaded are ``blob:`` or ``data:`` URLs. Nothing may frame it, and it submits no forms (uploads are ``fetch`` too).
+read through the distribution (``'self'``) or, in admin responses, by a presigned GET on the images
+bucket; previews of a file being uploaded are ``blob:`` or ``data:`` URLs. Nothing may frame it,
+and it submits no forms (uploads are ``fetch`` too).
 
 Pure: the stack passes the origins (CloudFormation tokens are fine, they are opaque strings here).
 """
