@@ -1,13 +1,9 @@
 """Discovery: items examined per page for each sort and for ``q`` at 1k and 20k products, and the
 edge hit ratio on a workload that mixes sorts and searches (SPEC "Discovery", issue 15).
 
-Views are seeded straight into in-process moto tables: the items are the ones the projector
-writes (``view_item`` and ``entry_items``, as ``put_views`` builds them), handed to moto's
-DynamoDB backend the way its ``BatchWriteItem`` handler hands each item on, without the request's
-wire format. moto is patched as the tests and the local runtime patch it (``local.moto_fidelity``):
-an item's size is measured once, and a query no longer sorts the whole table first, which at
-20,000 products (~300,000 items) was most of the section's ~18 minutes. The pages are read
-through the repository as before: what is measured is unchanged.
+Views are seeded straight into in-process moto tables by ``bench.seeding`` (the projector's
+items, moto patched as in tests: a query no longer sorts the whole table first, which at 20,000
+products was most of the section's ~18 minutes).
 
 The edge figure runs the local edge cache with the shared normalisation in front of a stub
 origin; its baseline is the same workload keyed by the raw query string.
@@ -22,16 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 from moto import mock_aws
-from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamodb_backends
 
 from bench.sections import Context, Figure, Measured
+from bench.seeding import seed_views
 from local.edge import Behavior, EdgeCache
-from local.moto_fidelity import make_moto_faithful
 from local.resources import create_resources
 from local.web import HttpRequest, HttpResponse
-from shared.data.dynamo import to_attribute_values
-from shared.data.views import EXAMINED_PER_ITEM, DynamoViewRepository, ProductView, entry_items, view_item
+from shared.data.views import EXAMINED_PER_ITEM, DynamoViewRepository, ProductView
 from shared.discovery import AvailabilityFilter, Discovery, Sort
 from shared.ids import new_id
 from shared.models.product import Availability
@@ -71,14 +64,6 @@ def _view(number: int, rng: random.Random) -> ProductView:
     return replace(view, public=public)
 
 
-def _seed(table_name: str, views: Iterable[ProductView], region: str = "us-west-1") -> None:
-    """Store each view's items as ``put_views`` would, straight into moto's backend (no wire format)."""
-    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
-    for view in views:
-        for item in (view_item(view), *entry_items(view)):
-            backend.put_item(table_name, to_attribute_values(item))
-
-
 def _examined(repository: DynamoViewRepository, wanted: Discovery) -> tuple[int, int]:
     """(max items examined over PAGES consecutive pages, items returned in them)."""
     examined: list[int] = []
@@ -96,14 +81,13 @@ def _examined(repository: DynamoViewRepository, wanted: Discovery) -> tuple[int,
 
 def examined_per_page() -> dict[str, Any]:
     """Items examined per page, per sort and per filter combination, at each catalog size."""
-    make_moto_faithful()
     result: dict[str, Any] = {"limit": LIMIT, "sizes": {}}
     for size in SIZES:
         rng = random.Random(15)
         with mock_aws():
             resources = create_resources("us-west-1")
             repository = DynamoViewRepository(resources.names.views_table)
-            _seed(resources.names.views_table, (_view(n, rng) for n in range(size)))
+            seed_views(resources.names.views_table, (_view(n, rng) for n in range(size)))
             figures: dict[str, Any] = {}
             for sort in Sort:
                 figures[f"sort {sort.value}"], _ = _examined(repository, Discovery(sort=sort))
