@@ -1,4 +1,7 @@
-"""Items DynamoDB examines per public list page, at two catalog sizes, beside a Scan-based list."""
+"""Items DynamoDB examines per public list page, at two catalog sizes, beside a Scan-based list.
+
+The views are seeded by ``bench.seeding`` (the projector's items straight into moto's backend).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import boto3
 from moto import mock_aws
 
 from bench.sections import Context, Figure, Measured
+from bench.seeding import seed_views
 from local.resources import create_resources
 from shared.data.views import DynamoViewRepository
 from shared.ids import new_id
@@ -38,8 +42,9 @@ def measure(context: Context) -> Measured:  # noqa: ARG001 - the section signatu
         with mock_aws():
             resources = create_resources("us-west-1")
             repository = DynamoViewRepository(resources.names.views_table)
-            repository.put_views(
-                active_view(n, product_id=new_id(), categories=CATEGORIES) for n in range(size)
+            seed_views(
+                resources.names.views_table,
+                (active_view(n, product_id=new_id(), categories=CATEGORIES) for n in range(size)),
             )
             examined = []
             after = None

@@ -8,8 +8,21 @@
    create took ~190 ms and the local runtime grew by gigabytes. The backup here keeps only the
    partitions the transaction names and the stream's length, and restores them on failure —
    the same all-or-nothing outcome.
+3. **An item's size is checked once.** moto checks DynamoDB's 400 KB item limit on every
+   attribute it adds while building an item, re-measuring all the attributes added before, so
+   an item of *n* attributes costs O(n²) size walks (nested maps included); it was the largest
+   single cost of writing a view with its public document. The patched constructor converts the
+   attributes, measures the whole item once and raises the same ``ItemSizeTooLarge`` above the
+   same bound; updates of stored items keep moto's per-attribute check.
+4. **A query sorts what it matched, not the table.** moto's ``Query`` collects candidates from
+   ``all_items()``, which sorts *every* item of the table by primary key, and then sorts the
+   matches again by the queried keys (which end with the primary key, so the first order never
+   shows). On the views table (~15 items a product) a page query at 20,000 products sorted
+   ~300,000 items. During a query, the table's items are handed over unsorted; the result, its
+   order and ``ScannedCount`` are unchanged. Scans keep moto's sorted order (their pages resume
+   by key).
 
-Both patches apply to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
+Every patch applies to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
 No product code changes. They reach into moto's internals, so they are written for one moto minor
 version (:data:`PATCHED_MOTO_VERSION`, pinned in ``pyproject.toml``); on any other version
 :func:`make_moto_faithful` refuses to patch instead of silently patching something else.
@@ -18,6 +31,7 @@ version (:data:`PATCHED_MOTO_VERSION`, pinned in ``pyproject.toml``); on any oth
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,8 +40,10 @@ from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 # The moto minor version whose internals these patches were written against and tested with.
@@ -145,8 +161,47 @@ def _cheap_transactions(method: Callable[..., Any]) -> Callable[..., Any]:
     return transact_write_items
 
 
+# moto's bound for an item (LimitedSizeDict): between DynamoDB's documented 400 KB and the
+# 409-410 KB it accepts in practice.
+_MOTO_ITEM_SIZE_LIMIT = 405_000
+
+
+def _item_init(self: Any, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+    self.hash_key = hash_key
+    self.range_key = range_key
+    converted = {key: DynamoType(value) for key, value in attrs.items()}
+    if sum(bytesize(key) + value.size() for key, value in converted.items()) > _MOTO_ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = LimitedSizeDict()
+    # dict.update skips LimitedSizeDict.__setitem__: the whole item was measured just above.
+    dict.update(self.attrs, converted)
+
+
+def _unsorted_items(table: Any) -> list[Any]:
+    if table.range_key_attr:
+        return [item for partition in table.items.values() for item in partition.values()]
+    return list(table.items.values())
+
+
+def _query_without_table_sort(method: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(method, "_unsorted", False):
+        return method
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # An instance attribute shadows Table.all_items for this query only (requests are
+        # serialised, so no other request sees it).
+        self.all_items = functools.partial(_unsorted_items, self)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    query._unsorted = True  # type: ignore[attr-defined]
+    return query
+
+
 def make_moto_faithful() -> None:
-    """Apply both patches (idempotent), after checking moto is the version they were written for."""
+    """Apply the patches (idempotent), after checking moto is the version they were written for."""
     check_moto_version()
     BotocoreStubber.__call__ = _serialised(BotocoreStubber.__call__)  # type: ignore[method-assign]
     DomainDispatcherApplication.__call__ = _serialised(  # type: ignore[method-assign]
@@ -154,3 +209,5 @@ def make_moto_faithful() -> None:
     )
     backend = dynamodb_models.DynamoDBBackend
     backend.transact_write_items = _cheap_transactions(backend.transact_write_items)  # type: ignore[method-assign]
+    Item.__init__ = _item_init  # type: ignore[method-assign]
+    Table.query = _query_without_table_sort(Table.query)  # type: ignore[method-assign]

@@ -7,7 +7,8 @@
   S3 upload notifications to image registration and inventory events to the console.
 
 Every poller is a daemon thread that polls every ``interval`` seconds while idle and stops within
-one interval of :meth:`Poller.stop`.
+one interval of :meth:`Poller.stop`. A poller given a ``wake`` probe (``local.moto_probes``) asks
+it first when it has nothing in hand, and makes no AWS request while the probe says nothing is new.
 """
 
 from __future__ import annotations
@@ -224,8 +225,10 @@ class StreamPoller(Poller):
         retry_backoff: float = 0.05,
         interval: float = DEFAULT_INTERVAL,
         name: str = "stream-poller",
+        wake: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(name=name, interval=interval)
+        self._wake = wake
         if batch_size < 1 or max_retries < 0:
             raise ValueError("batch_size must be ≥ 1 and max_retries ≥ 0")
         self._source = source
@@ -252,6 +255,8 @@ class StreamPoller(Poller):
 
     def poll_once(self) -> bool:
         """Read new records and deliver at most one batch; False when there was nothing to do."""
+        if not self._pending and self._wake is not None and not self._wake():
+            return False
         new = self._source.read_new()
         if self._filter is not None:
             kept = [record for record in new if self._filter(record)]
@@ -373,8 +378,10 @@ class QueuePoller(Poller):
         retry_after_seconds: int = 1,
         interval: float = DEFAULT_INTERVAL,
         batch_size: int = 10,
+        wake: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(name=name, interval=interval)
+        self._wake = wake
         self._batch_size = batch_size
         self._sqs = sqs
         self._queue_url = queue_url
@@ -386,6 +393,8 @@ class QueuePoller(Poller):
 
     def poll_once(self) -> bool:
         """Receive up to ``batch_size`` messages and handle them; False when the queue was empty."""
+        if self._wake is not None and not self._wake():
+            return False
         # Short polls only: moto serves one request at a time, a long poll would hold every caller.
         # Received messages stay invisible only for the queue's visibility timeout, so a slow
         # consumer takes what it can handle in that time, as an event source mapping's batch size.

@@ -476,6 +476,7 @@ class LocalRuntime:
         defaults: StackDefaults,
     ) -> StreamPoller:
         """Start the deliveries: stream to projector, S3 uploads to registration, events to console."""
+        from local.moto_probes import QueueNotEmpty, StreamGrowth
         from local.pollers import (
             QueuePoller,
             SchedulePoller,
@@ -501,6 +502,7 @@ class LocalRuntime:
             batch_size=defaults.batch_size,
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(PRODUCT_RECORDS_FILTER),
+            wake=StreamGrowth(resources.names.products_table, REGION),
         )
         log_shards = (
             streams_client(REGION, aws_endpoint)
@@ -519,6 +521,7 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(NEW_LOG_ITEMS_FILTER),
             name="event-log-poller",
+            wake=StreamGrowth(resources.names.events_table, REGION),
         )
         sweeper = SchedulePoller(
             lambda event: host.invoke("event-publisher", event),
@@ -530,6 +533,7 @@ class LocalRuntime:
             queues.image_uploads,
             s3_notification_handler(lambda event: host.invoke("image-registration", event)),
             name="image-uploads",
+            wake=QueueNotEmpty(queues.image_uploads, REGION),
         )
         # Bulk jobs: the upload's S3 event starts an import; its batches and export jobs are SQS
         # messages that the same functions consume as their event source mappings deliver them.
@@ -538,6 +542,7 @@ class LocalRuntime:
             queues.import_uploads,
             s3_notification_handler(lambda event: host.invoke("import-start", event)),
             name="import-uploads",
+            wake=QueueNotEmpty(queues.import_uploads, REGION),
         )
         bulk_pollers = [
             QueuePoller(
@@ -547,6 +552,7 @@ class LocalRuntime:
                 name=key,
                 max_receives=WORK_QUEUE_MAX_RECEIVES,
                 batch_size=1,  # the stack's event source mappings take one message per invocation
+                wake=QueueNotEmpty(url, REGION),
             )
             for key, url in (
                 ("import-batch", resources.import_batches_queue_url),
@@ -558,6 +564,7 @@ class LocalRuntime:
             queues.console,
             lambda body: self.console.line(describe_event(body)),
             name="console-subscriber",
+            wake=QueueNotEmpty(queues.console, REGION),
         )
         self._pollers = [
             stream_poller,

@@ -63,3 +63,30 @@ def test_the_installed_moto_is_the_version_the_patches_were_written_for() -> Non
 def test_another_moto_minor_version_is_refused_with_the_versions_named(other: str) -> None:
     with pytest.raises(UnsupportedMotoVersion, match=rf"moto 5\.2\.x internals, but moto {re.escape(other)}"):
         check_moto_version(other)
+
+
+def _item_of(payload_bytes: int) -> dict[str, dict[str, object]]:
+    # A nested map, as a view's public document is: its size counts keys and values inside.
+    return {"pk": {"S": "PRODUCT#BIG"}, "public": {"M": {"description": {"S": "x" * payload_bytes}}}}
+
+
+def test_an_item_over_the_size_limit_is_refused_and_not_stored(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+
+    with pytest.raises(ClientError) as raised:
+        client.put_item(TableName=table, Item=_item_of(405_000))
+
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item size has exceeded the maximum allowed size" in raised.value.response["Error"]["Message"]
+    assert client.scan(TableName=table)["Items"] == []
+
+
+def test_an_item_just_under_the_size_limit_is_stored_whole(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+
+    client.put_item(TableName=table, Item=_item_of(404_000))
+
+    stored = client.get_item(TableName=table, Key={"pk": {"S": "PRODUCT#BIG"}})["Item"]
+    assert stored == _item_of(404_000)

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local.moto_probes import QueueNotEmpty, StreamGrowth
 from local.pollers import (
     QueuePoller,
     StreamPoller,
@@ -272,6 +273,79 @@ def test_queue_poller_retries_a_failing_message_then_drops_it(aws: Resources) ->
 
     assert attempts == ["poison"] * 3
     assert p.dropped == 1
+
+
+class CountingStream(Stream):
+    """A stream that counts its reads (each read is AWS requests on the runtime)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def read_new(self) -> list[dict[str, Any]]:
+        self.reads += 1
+        return super().read_new()
+
+
+def test_a_stream_poller_whose_probe_sees_nothing_new_makes_no_read() -> None:
+    stream = CountingStream()
+    projector = Projector()
+    news = [False, False, True]
+    p = poller(stream, projector, [], wake=lambda: news.pop(0))
+    stream.waiting = [record(1)]
+
+    assert p.poll_once() is False
+    assert p.poll_once() is False
+    assert stream.reads == 0
+    assert p.poll_once() is True
+    assert projector.batches == [["1"]]
+
+
+def test_a_stream_poller_with_records_in_hand_delivers_them_whatever_its_probe_says() -> None:
+    stream = CountingStream()
+    projector = Projector(fails=lambda sequences: ["1"] if len(projector.batches) == 1 else [])
+    p = poller(stream, projector, [], wake=lambda: not projector.batches)
+    stream.waiting = [record(1)]
+
+    assert p.poll_once() is True  # fails: record 1 stays in hand
+    assert p.poll_once() is True  # retried although the probe says the stream is unchanged
+    assert projector.batches == [["1"], ["1"]]
+
+
+def test_a_queue_poller_whose_probe_sees_an_empty_queue_makes_no_request(aws: Resources) -> None:
+    sqs = boto3.client("sqs", region_name=aws.region)
+    queue = sqs.create_queue(QueueName="probed")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="waiting")
+    seen: list[str] = []
+    p = QueuePoller(sqs, queue, seen.append, name="test", wake=lambda: False)
+
+    assert p.poll_once() is False
+    assert seen == []
+    assert len(sqs.receive_message(QueueUrl=queue).get("Messages", [])) == 1
+
+
+def test_stream_growth_sees_each_new_record_once(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    grew = StreamGrowth(table, aws.region)
+
+    assert grew() is True  # the first look: whatever is there may be unread
+    assert grew() is False
+    client.put_item(TableName=table, Item={"pk": {"S": "PRODUCT#1"}})
+    assert grew() is True
+    assert grew() is False
+
+
+def test_queue_not_empty_sees_visible_messages_only(aws: Resources) -> None:
+    sqs = boto3.client("sqs", region_name=aws.region)
+    queue = sqs.create_queue(QueueName="looked-at")["QueueUrl"]
+    not_empty = QueueNotEmpty(queue, aws.region)
+
+    assert not_empty() is False
+    sqs.send_message(QueueUrl=queue, MessageBody="one")
+    assert not_empty() is True
+    sqs.receive_message(QueueUrl=queue, VisibilityTimeout=30)
+    assert not_empty() is False  # in flight: a receive would return nothing
 
 
 def test_s3_notifications_reach_the_function_and_test_events_do_not() -> None:
