@@ -6,8 +6,9 @@
 2. **Transactions cost what they touch.** moto backs up every table a transaction names with a
    deep copy (to roll back on failure), so each write costs O(table size): with 1,000 products a
    create took ~190 ms and the local runtime grew by gigabytes. The backup here keeps only the
-   partitions the transaction names and the stream's length, and restores them on failure —
-   the same all-or-nothing outcome.
+   items the transaction names and the stream's length, and restores them on failure — the
+   same all-or-nothing outcome. (Items, not partitions: a partition such as the views' ``CATALOG``
+   listing holds an entry per product, so copying it made each projection slower than the last.)
 3. **An item's size is checked once.** moto checks DynamoDB's 400 KB item limit on every
    attribute it adds while building an item, re-measuring all the attributes added before, so
    an item of *n* attributes costs O(n²) size walks (nested maps included); it was the largest
@@ -21,6 +22,13 @@
    ~300,000 items. During a query, the table's items are handed over unsorted; the result, its
    order and ``ScannedCount`` are unchanged. Scans keep moto's sorted order (their pages resume
    by key).
+5. **A receive reads one attribute per message, not all of them.** For every message it
+   returns, moto's ``ReceiveMessage`` checks the retention period through
+   ``get_queue_attributes``, which computes every attribute of the queue, the approximate counts
+   included, each a pass over all of its messages: a receive from a queue with a backlog of *n*
+   costs O(n) per message returned (about a twentieth of the local runtime's CPU during a burst,
+   while the console's queue held the events not yet printed). The patched check reads the
+   queue's retention period directly, with moto's own rule.
 
 Every patch applies to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
 No product code changes. They reach into moto's internals, so they are written for one moto minor
@@ -39,12 +47,14 @@ from importlib.metadata import version
 from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.utils import unix_time
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.sqs.models import SQSBackend
 
 # The moto minor version whose internals these patches were written against and tested with.
 PATCHED_MOTO_VERSION = (5, 2)
@@ -87,35 +97,68 @@ def _serialised(method: Any) -> Any:
     return call
 
 
-class _PartitionSnapshot:
-    """The partitions of one table that a transaction names, and its stream length, before it ran."""
+_MISSING = object()
 
-    def __init__(self, table: Any, hash_keys: set[DynamoType]) -> None:
+
+class _ItemSnapshot:
+    """The items of one table that a transaction names, and its stream length, before it ran.
+
+    Items, not partitions: the views table keeps a listing entry of every product under one
+    partition key (``CATALOG``), so a copy of the partitions a projection names grows with the
+    catalog (each local create cost a little more than the one before).
+    """
+
+    def __init__(self, table: Any, keys: set[tuple[DynamoType, DynamoType | None]]) -> None:
         self.table = table
-        self.partitions = {key: copy.deepcopy(table.items[key]) for key in hash_keys if key in table.items}
-        self.missing = {key for key in hash_keys if key not in table.items}
+        self.items: dict[tuple[DynamoType, DynamoType | None], Any] = {}
+        for hash_key, range_key in keys:
+            partition = table.items.get(hash_key, _MISSING)
+            if range_key is None or partition is _MISSING:
+                stored = partition
+            else:
+                stored = partition.get(range_key, _MISSING)
+            self.items[(hash_key, range_key)] = _MISSING if stored is _MISSING else copy.deepcopy(stored)
         stream = getattr(table, "stream_shard", None)
         self.stream_length = len(stream.items) if stream is not None else None
 
     def restore(self) -> None:
-        for key, partition in self.partitions.items():
-            self.table.items[key] = partition
-        for key in self.missing:
-            self.table.items.pop(key, None)
+        items = self.table.items
+        for (hash_key, range_key), stored in self.items.items():
+            if range_key is None:
+                if stored is _MISSING:
+                    items.pop(hash_key, None)
+                else:
+                    items[hash_key] = stored
+                continue
+            partition = items.setdefault(hash_key, {})
+            if stored is _MISSING:
+                partition.pop(range_key, None)
+            else:
+                partition[range_key] = stored
+            if not partition:
+                del items[hash_key]
         if self.stream_length is not None:
             del self.table.stream_shard.items[self.stream_length :]
 
 
-def _named_hash_keys(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, set[DynamoType]]:
-    keys: dict[str, set[DynamoType]] = {}
+def _named_item_keys(
+    backend: Any, transact_items: list[dict[str, Any]]
+) -> dict[str, set[tuple[DynamoType, DynamoType | None]]]:
+    keys: dict[str, set[tuple[DynamoType, DynamoType | None]]] = {}
     for entry in transact_items:
         operation = next(iter(entry.values()))
         table = backend.tables.get(operation.get("TableName"))
         if table is None:
             continue
         attributes = operation.get("Key") or operation.get("Item") or {}
-        if table.hash_key_attr in attributes:
-            keys.setdefault(table.name, set()).add(DynamoType(attributes[table.hash_key_attr]))
+        if table.hash_key_attr not in attributes:
+            continue
+        range_key = None
+        if table.range_key_attr is not None:
+            if table.range_key_attr not in attributes:
+                continue
+            range_key = DynamoType(attributes[table.range_key_attr])
+        keys.setdefault(table.name, set()).add((DynamoType(attributes[table.hash_key_attr]), range_key))
     return keys
 
 
@@ -146,8 +189,8 @@ def _cheap_transactions(method: Callable[..., Any]) -> Callable[..., Any]:
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with _REQUEST_LOCK:
             snapshots = [
-                _PartitionSnapshot(self.tables[name], keys)
-                for name, keys in _named_hash_keys(self, transact_items).items()
+                _ItemSnapshot(self.tables[name], keys)
+                for name, keys in _named_item_keys(self, transact_items).items()
             ]
             try:
                 with _no_table_copies():
@@ -200,6 +243,11 @@ def _query_without_table_sort(method: Callable[..., Any]) -> Callable[..., Any]:
     return query
 
 
+def _message_within_retention(self: Any, queue_name: str, message: Any) -> bool:
+    retention_period = self.get_queue(queue_name).message_retention_period
+    return bool(int(retention_period) + message.sent_timestamp / 1000 > unix_time())
+
+
 def make_moto_faithful() -> None:
     """Apply the patches (idempotent), after checking moto is the version they were written for."""
     check_moto_version()
@@ -211,3 +259,4 @@ def make_moto_faithful() -> None:
     backend.transact_write_items = _cheap_transactions(backend.transact_write_items)  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     Table.query = _query_without_table_sort(Table.query)  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _message_within_retention  # type: ignore[method-assign]

@@ -90,3 +90,69 @@ def test_an_item_just_under_the_size_limit_is_stored_whole(aws: Resources) -> No
 
     stored = client.get_item(TableName=table, Key={"pk": {"S": "PRODUCT#BIG"}})["Item"]
     assert stored == _item_of(404_000)
+
+
+def test_a_cancelled_transaction_restores_the_items_it_named_and_leaves_their_partition_alone(
+    aws: Resources,
+) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.views_table  # partition and sort key: items share partitions
+    for sk, label in (("A", "kept"), ("B", "before")):
+        client.put_item(TableName=table, Item={"pk": {"S": "P"}, "sk": {"S": sk}, "label": {"S": label}})
+
+    with pytest.raises(ClientError):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "P"}, "sk": {"S": "B"}, "label": {"S": "after"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "P"}, "sk": {"S": "C"}, "label": {"S": "new"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "Q"}, "sk": {"S": "A"}, "label": {"S": "new"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "P"}, "sk": {"S": "A"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    stored = {(i["pk"]["S"], i["sk"]["S"]): i["label"]["S"] for i in client.scan(TableName=table)["Items"]}
+    assert stored == {("P", "A"): "kept", ("P", "B"): "before"}
+
+
+def test_a_receive_still_drops_messages_past_the_queues_retention_period(aws: Resources) -> None:
+    from moto.sqs.models import sqs_backends
+
+    sqs = boto3.client("sqs", region_name=aws.region)
+    queues = {
+        body: sqs.create_queue(QueueName=body, Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        for body in ("expired", "fresh")
+    }
+    for body, queue in queues.items():
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    account = queues["expired"].rstrip("/").split("/")[-2]
+    (message,) = sqs_backends[account][aws.region].get_queue("expired")._messages
+    # 61 s ago: past the 60 s retention (moto declares the attribute None until a message is sent)
+    message.sent_timestamp = int(message.sent_timestamp or 0) - 61_000  # type: ignore[assignment]
+
+    received = {
+        body: [m["Body"] for m in sqs.receive_message(QueueUrl=queue).get("Messages", [])]
+        for body, queue in queues.items()
+    }
+
+    assert received == {"expired": [], "fresh": ["fresh"]}
