@@ -339,13 +339,28 @@ class StreamPoller(Poller):
 class SchedulePoller(Poller):
     """Invokes a function on a fixed rate, as an EventBridge schedule does (``rate(1 minute)``)."""
 
-    def __init__(self, invoke: Callable[[dict[str, Any]], Any], *, name: str, interval: float) -> None:
+    def __init__(
+        self,
+        invoke: Callable[[dict[str, Any]], Any],
+        *,
+        name: str,
+        interval: float,
+        wake: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(name=name, interval=interval)
         self._invoke = invoke
+        self._wake = wake
         self.invocations = 0
+        self.skipped = 0
 
     def poll_once(self) -> bool:
-        """Invoke once with a scheduled event; never busy, so the next one waits ``interval``."""
+        """Invoke once with a scheduled event; never busy, so the next one waits ``interval``.
+
+        With a ``wake`` probe that answers False, this tick is skipped (``skipped`` counts them).
+        """
+        if self._wake is not None and not self._wake():
+            self.skipped += 1
+            return False
         self._invoke(
             {
                 "version": "0",

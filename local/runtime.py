@@ -27,6 +27,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ SEED_PROJECTION_TIMEOUT = 15.0
 # The sweep runs every minute on AWS (the finest EventBridge rate); locally every second, so the
 # retry pauses (at most 30 s) are what bounds the delay after an outage, as the contract says.
 LOCAL_SWEEP_INTERVAL_SECONDS = 1.0
+# How long the event publisher may wait behind the projector during a burst (decision 64).
+PUBLISHER_MAX_WAIT_SECONDS = 5.0
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -476,7 +479,7 @@ class LocalRuntime:
         defaults: StackDefaults,
     ) -> StreamPoller:
         """Start the deliveries: stream to projector, S3 uploads to registration, events to console."""
-        from local.moto_probes import QueueNotEmpty, StreamGrowth
+        from local.moto_probes import MotoStreamReader, QueueNotEmpty, StreamGrowth, YieldWhile
         from local.pollers import (
             QueuePoller,
             SchedulePoller,
@@ -487,14 +490,17 @@ class LocalRuntime:
             sqs_event_handler,
         )
         from local.resources import queue_arn
-        from local.streams import StreamReader, streams_client
+        from local.streams import streams_client
         from shared.models.jobs import WORK_QUEUE_MAX_RECEIVES
 
         sqs = boto3.client("sqs", region_name=REGION, endpoint_url=aws_endpoint)
         shards = streams_client(REGION, aws_endpoint).describe_stream(StreamArn=resources.stream_arn)
         shard_ids = [shard["ShardId"] for shard in shards["StreamDescription"].get("Shards", [])]
+        products_stream = MotoStreamReader(
+            resources.names.products_table, stream_arn=resources.stream_arn, region=REGION
+        )
         stream_poller = StreamPoller(
-            StreamReader.for_table(resources.names.products_table, region=REGION, endpoint_url=aws_endpoint),
+            products_stream,
             lambda event: host.invoke("projector", event),
             on_failure=lambda record: _send(sqs, queues.projector_failures, record),
             function_arn=host.function_arn("projector"),
@@ -504,6 +510,10 @@ class LocalRuntime:
             record_filter=event_filter(PRODUCT_RECORDS_FILTER),
             wake=StreamGrowth(resources.names.products_table, REGION),
         )
+
+        def projector_behind() -> bool:
+            return stream_poller.backlog > 0 or products_stream.unread() > 0
+
         log_shards = (
             streams_client(REGION, aws_endpoint)
             .describe_stream(StreamArn=resources.event_log_stream_arn)["StreamDescription"]
@@ -512,7 +522,9 @@ class LocalRuntime:
         # The publisher's own mapping: a failure here loses nothing (the event stays unpublished
         # in the log and the sweep publishes it), so its failure records go to their own queue.
         publisher_poller = StreamPoller(
-            StreamReader.for_table(resources.names.events_table, region=REGION, endpoint_url=aws_endpoint),
+            MotoStreamReader(
+                resources.names.events_table, stream_arn=resources.event_log_stream_arn, region=REGION
+            ),
             lambda event: host.invoke("event-publisher", event),
             on_failure=lambda record: _send(sqs, queues.publisher_failures, record),
             function_arn=host.function_arn("event-publisher"),
@@ -521,12 +533,22 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(NEW_LOG_ITEMS_FILTER),
             name="event-log-poller",
-            wake=StreamGrowth(resources.names.events_table, REGION),
+            # Views before events on the one GIL: publish once the projector has caught up.
+            wake=YieldWhile(
+                projector_behind,
+                then=StreamGrowth(resources.names.events_table, REGION),
+                max_wait=PUBLISHER_MAX_WAIT_SECONDS,
+                clock=time.monotonic,
+            ),
         )
         sweeper = SchedulePoller(
             lambda event: host.invoke("event-publisher", event),
             name="event-log-sweeper",
             interval=LOCAL_SWEEP_INTERVAL_SECONDS,
+            # Nothing is due during a burst (fresh events wait out their stream hand-off grace).
+            wake=YieldWhile(
+                projector_behind, then=lambda: True, max_wait=PUBLISHER_MAX_WAIT_SECONDS, clock=time.monotonic
+            ),
         )
         uploads_poller = QueuePoller(
             sqs,

@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from local.moto_probes import QueueNotEmpty, StreamGrowth
+from local.moto_probes import QueueNotEmpty, StreamGrowth, YieldWhile
 from local.pollers import (
     QueuePoller,
+    SchedulePoller,
     StreamPoller,
     describe_event,
     event_filter,
@@ -375,3 +376,64 @@ def test_inventory_events_print_as_one_line() -> None:
 def test_invalid_settings_are_refused(batch_size: int, retries: int) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         poller(Stream(), Projector(), [], batch_size=batch_size, max_retries=retries)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_yielding_probe_holds_back_while_busy_and_asks_nothing_then() -> None:
+    clock = Clock()
+    asked: list[float] = []
+
+    def then() -> bool:
+        asked.append(clock.now)
+        return True
+
+    probe = YieldWhile(lambda: True, then=then, max_wait=5.0, clock=clock)
+
+    assert probe() is False
+    clock.now = 4.9
+    assert probe() is False
+    assert asked == []  # the wrapped probe's state is left for when the poller may go
+
+
+def test_a_yielding_probe_lets_the_poller_go_after_its_longest_wait() -> None:
+    clock = Clock()
+    probe = YieldWhile(lambda: True, then=lambda: True, max_wait=5.0, clock=clock)
+
+    assert probe() is False
+    clock.now = 5.0
+    assert probe() is True  # writes that never stop cannot starve the publisher
+    clock.now = 5.1
+    assert probe() is False  # and the next wait starts afresh
+
+
+def test_a_yielding_probe_answers_with_the_wrapped_probe_when_not_busy() -> None:
+    busy, clock = [True], Clock()
+    probe = YieldWhile(lambda: busy[0], then=lambda: False, max_wait=5.0, clock=clock)
+
+    assert probe() is False
+    busy[0] = False
+    assert probe() is False  # the wrapped probe saw nothing new
+    probe_with_news = YieldWhile(lambda: False, then=lambda: True, max_wait=5.0, clock=clock)
+    assert probe_with_news() is True
+
+
+def test_a_schedule_whose_probe_says_no_skips_the_tick() -> None:
+    events: list[dict[str, Any]] = []
+    allowed = [False]
+    schedule = SchedulePoller(events.append, name="sweep", interval=1.0, wake=lambda: allowed[0])
+
+    assert schedule.poll_once() is False
+    assert (events, schedule.skipped, schedule.invocations) == ([], 1, 0)
+    allowed[0] = True
+    schedule.poll_once()
+    assert (len(events), schedule.invocations) == (1, 1)
+    assert events[0]["detail-type"] == "Scheduled Event"
