@@ -29,6 +29,14 @@
    costs O(n) per message returned (about a twentieth of the local runtime's CPU during a burst,
    while the console's queue held the events not yet printed). The patched check reads the
    queue's retention period directly, with moto's own rule.
+6. **DynamoDB data-plane answers are written as JSON, not walked through the API model.** moto
+   5.2 serialises every response by walking the operation's output shape (each attribute value
+   of each item a nested structure), which made a ``GetItem`` of a view ~4 ms against ~1.7 ms
+   for ``json.dumps`` of the same result (measured on the local endpoint). For the item
+   operations in :data:`_JSON_OPERATIONS`, a successful result that is plain JSON is written
+   with ``json.dumps``; anything else (errors, datetimes, bytes) goes through moto's serialiser.
+   Checked by running the handler tests with both serialisers side by side: 10,125 answers of
+   these operations were identical once parsed.
 
 Every patch applies to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
 No product code changes. They reach into moto's internals, so they are written for one moto minor
@@ -40,6 +48,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +62,7 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.responses import DynamoResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs.models import SQSBackend
 
@@ -248,6 +258,42 @@ def _message_within_retention(self: Any, queue_name: str, message: Any) -> bool:
     return bool(int(retention_period) + message.sent_timestamp / 1000 > unix_time())
 
 
+# The item operations whose moto results are already in DynamoDB's JSON wire shape. DeleteItem is
+# left out: its result carries a field outside the output shape that moto's serialiser drops.
+_JSON_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+_JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+def _json_answers(method: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(method, "_json", False):
+        return method
+
+    def execute_result(self: Any, context: Any) -> Any:
+        result = self.result
+        if context.operation_model.name in _JSON_OPERATIONS and isinstance(result, dict):
+            try:
+                body = json.dumps(result, separators=(",", ":"))
+            except TypeError:  # bytes, datetimes: moto's serialiser knows their wire form
+                return method(self, context)
+            return 200, dict(_JSON_HEADERS), body
+        return method(self, context)
+
+    execute_result._json = True  # type: ignore[attr-defined]
+    return execute_result
+
+
 def make_moto_faithful() -> None:
     """Apply the patches (idempotent), after checking moto is the version they were written for."""
     check_moto_version()
@@ -260,3 +306,4 @@ def make_moto_faithful() -> None:
     Item.__init__ = _item_init  # type: ignore[method-assign]
     Table.query = _query_without_table_sort(Table.query)  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _message_within_retention  # type: ignore[method-assign]
+    DynamoResult.execute_result = _json_answers(DynamoResult.execute_result)  # type: ignore[method-assign]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import boto3
 import pytest
@@ -156,3 +157,45 @@ def test_a_receive_still_drops_messages_past_the_queues_retention_period(aws: Re
     }
 
     assert received == {"expired": [], "fresh": ["fresh"]}
+
+
+def _every_attribute_type(pk: str) -> dict[str, Any]:
+    return {
+        "pk": {"S": pk},
+        "number": {"N": "12.50"},
+        "binary": {"B": b"\x00\xff"},
+        "strings": {"SS": ["a", "b"]},
+        "numbers": {"NS": ["1", "2.5"]},
+        "binaries": {"BS": [b"\x01", b"\x02"]},
+        "flag": {"BOOL": False},
+        "nothing": {"NULL": True},
+        "doc": {"M": {"list": {"L": [{"S": "é"}, {"N": "-3"}, {"M": {}}]}}},
+    }
+
+
+def test_item_answers_written_as_json_carry_every_attribute_type_unchanged(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    plain: dict[str, Any] = {
+        "pk": {"S": "PLAIN"},
+        "doc": {"M": {"name": {"S": "caf\u00e9 \u2615"}, "n": {"N": "1E+2"}}},
+    }
+    for item in (_every_attribute_type("TYPED"), plain):
+        client.put_item(TableName=table, Item=item)
+
+    got = {
+        key: client.get_item(TableName=table, Key={"pk": {"S": key}})["Item"] for key in ("TYPED", "PLAIN")
+    }
+    updated = client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "PLAIN"}},
+        UpdateExpression="SET flag = :f",
+        ExpressionAttributeValues={":f": {"BOOL": True}},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    first_page = client.scan(TableName=table, Limit=1)
+
+    assert got == {"TYPED": _every_attribute_type("TYPED"), "PLAIN": plain}
+    assert updated == {**plain, "flag": {"BOOL": True}}
+    assert (first_page["Count"], first_page["ScannedCount"]) == (1, 1)
+    assert set(first_page["LastEvaluatedKey"]) == {"pk"}
