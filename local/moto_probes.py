@@ -144,31 +144,30 @@ class MotoStreamReader:
         ]
 
 
-class YieldWhile:
-    """A wake probe that answers False while ``busy()`` is true, for at most ``max_wait`` seconds.
+class HoldWhile:
+    """True (hold back) while ``busy()`` is true, but never for more than ``max_wait`` seconds in a row.
 
-    It puts one poller behind another on the runtime's single GIL: the event publisher waits
-    while the projector has records to project, so a burst of writes reaches the read views
-    first and its events follow. ``max_wait`` bounds the wait, so under writes that never stop
-    the publisher still runs at least that often. When not held back it asks ``then``.
+    It puts one poller behind another on the runtime's single GIL (decision 65): the event
+    publisher holds its next batch while the projector has records to project, so a burst's
+    views are written first and its events follow. After ``max_wait`` seconds of holding it lets
+    one poll through and starts a new wait, so writes that never stop cannot starve the publisher.
     """
 
-    def __init__(
-        self, busy: Callable[[], bool], then: Probe, max_wait: float, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, busy: Callable[[], bool], *, max_wait: float, clock: Callable[[], float]) -> None:
         self._busy = busy
-        self._then = then
         self._max_wait = max_wait
         self._clock = clock
-        self._waiting_since: float | None = None
+        self._holding_since: float | None = None
 
     def __call__(self) -> bool:
-        """Whether the poller should poll now."""
-        if self._busy():
-            now = self._clock()
-            if self._waiting_since is None:
-                self._waiting_since = now
-            if now - self._waiting_since < self._max_wait:
-                return False
-        self._waiting_since = None
-        return self._then()
+        """Whether the poller should hold back now."""
+        if not self._busy():
+            self._holding_since = None
+            return False
+        now = self._clock()
+        if self._holding_since is None:
+            self._holding_since = now
+        if now - self._holding_since < self._max_wait:
+            return True
+        self._holding_since = None
+        return False

@@ -226,9 +226,11 @@ class StreamPoller(Poller):
         interval: float = DEFAULT_INTERVAL,
         name: str = "stream-poller",
         wake: Callable[[], bool] | None = None,
+        hold: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(name=name, interval=interval)
         self._wake = wake
+        self._hold = hold
         if batch_size < 1 or max_retries < 0:
             raise ValueError("batch_size must be ≥ 1 and max_retries ≥ 0")
         self._source = source
@@ -254,7 +256,13 @@ class StreamPoller(Poller):
         return len(self._pending)
 
     def poll_once(self) -> bool:
-        """Read new records and deliver at most one batch; False when there was nothing to do."""
+        """Read new records and deliver at most one batch; False when there was nothing to do.
+
+        A ``hold`` probe that answers True defers the next batch (the records stay in hand,
+        in order), as if there were nothing to do.
+        """
+        if self._hold is not None and self._hold():
+            return False
         if not self._pending and self._wake is not None and not self._wake():
             return False
         new = self._source.read_new()

@@ -59,7 +59,7 @@ SEED_PROJECTION_TIMEOUT = 15.0
 # The sweep runs every minute on AWS (the finest EventBridge rate); locally every second, so the
 # retry pauses (at most 30 s) are what bounds the delay after an outage, as the contract says.
 LOCAL_SWEEP_INTERVAL_SECONDS = 1.0
-# How long the event publisher may wait behind the projector during a burst (decision 64).
+# How long the event publisher and the sweep may hold back behind the projector (decision 65).
 PUBLISHER_MAX_WAIT_SECONDS = 5.0
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
@@ -479,7 +479,7 @@ class LocalRuntime:
         defaults: StackDefaults,
     ) -> StreamPoller:
         """Start the deliveries: stream to projector, S3 uploads to registration, events to console."""
-        from local.moto_probes import MotoStreamReader, QueueNotEmpty, StreamGrowth, YieldWhile
+        from local.moto_probes import HoldWhile, MotoStreamReader, QueueNotEmpty, StreamGrowth
         from local.pollers import (
             QueuePoller,
             SchedulePoller,
@@ -511,8 +511,13 @@ class LocalRuntime:
             wake=StreamGrowth(resources.names.products_table, REGION),
         )
 
-        def projector_behind() -> bool:
-            return stream_poller.backlog > 0 or products_stream.unread() > 0
+        def projector_first() -> HoldWhile:
+            # Each poller holds back on its own clock.
+            return HoldWhile(
+                lambda: stream_poller.backlog > 0 or products_stream.unread() > 0,
+                max_wait=PUBLISHER_MAX_WAIT_SECONDS,
+                clock=time.monotonic,
+            )
 
         log_shards = (
             streams_client(REGION, aws_endpoint)
@@ -533,22 +538,17 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(NEW_LOG_ITEMS_FILTER),
             name="event-log-poller",
-            # Views before events on the one GIL: publish once the projector has caught up.
-            wake=YieldWhile(
-                projector_behind,
-                then=StreamGrowth(resources.names.events_table, REGION),
-                max_wait=PUBLISHER_MAX_WAIT_SECONDS,
-                clock=time.monotonic,
-            ),
+            wake=StreamGrowth(resources.names.events_table, REGION),
+            # Views before events on the one GIL: hold batches while the projector has work.
+            hold=projector_first(),
         )
+        sweep_hold = projector_first()
         sweeper = SchedulePoller(
             lambda event: host.invoke("event-publisher", event),
             name="event-log-sweeper",
             interval=LOCAL_SWEEP_INTERVAL_SECONDS,
             # Nothing is due during a burst (fresh events wait out their stream hand-off grace).
-            wake=YieldWhile(
-                projector_behind, then=lambda: True, max_wait=PUBLISHER_MAX_WAIT_SECONDS, clock=time.monotonic
-            ),
+            wake=lambda: not sweep_hold(),
         )
         uploads_poller = QueuePoller(
             sqs,

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.moto_probes import QueueNotEmpty, StreamGrowth, YieldWhile
+from local.moto_probes import HoldWhile, QueueNotEmpty, StreamGrowth
 from local.pollers import (
     QueuePoller,
     SchedulePoller,
@@ -388,42 +388,44 @@ class Clock:
         return self.now
 
 
-def test_a_yielding_probe_holds_back_while_busy_and_asks_nothing_then() -> None:
-    clock = Clock()
-    asked: list[float] = []
-
-    def then() -> bool:
-        asked.append(clock.now)
-        return True
-
-    probe = YieldWhile(lambda: True, then=then, max_wait=5.0, clock=clock)
-
-    assert probe() is False
-    clock.now = 4.9
-    assert probe() is False
-    assert asked == []  # the wrapped probe's state is left for when the poller may go
-
-
-def test_a_yielding_probe_lets_the_poller_go_after_its_longest_wait() -> None:
-    clock = Clock()
-    probe = YieldWhile(lambda: True, then=lambda: True, max_wait=5.0, clock=clock)
-
-    assert probe() is False
-    clock.now = 5.0
-    assert probe() is True  # writes that never stop cannot starve the publisher
-    clock.now = 5.1
-    assert probe() is False  # and the next wait starts afresh
-
-
-def test_a_yielding_probe_answers_with_the_wrapped_probe_when_not_busy() -> None:
+def test_hold_while_holds_back_only_while_busy() -> None:
     busy, clock = [True], Clock()
-    probe = YieldWhile(lambda: busy[0], then=lambda: False, max_wait=5.0, clock=clock)
+    hold = HoldWhile(lambda: busy[0], max_wait=5.0, clock=clock)
 
-    assert probe() is False
+    assert hold() is True
+    clock.now = 4.9
+    assert hold() is True
     busy[0] = False
-    assert probe() is False  # the wrapped probe saw nothing new
-    probe_with_news = YieldWhile(lambda: False, then=lambda: True, max_wait=5.0, clock=clock)
-    assert probe_with_news() is True
+    assert hold() is False
+
+
+def test_hold_while_lets_one_poll_through_after_its_longest_wait_then_waits_again() -> None:
+    clock = Clock()
+    hold = HoldWhile(lambda: True, max_wait=5.0, clock=clock)
+
+    assert hold() is True
+    clock.now = 5.0
+    assert hold() is False  # writes that never stop cannot starve the publisher
+    clock.now = 5.1
+    assert hold() is True  # and the next wait starts afresh
+    clock.now = 10.0
+    assert hold() is True
+    clock.now = 10.1
+    assert hold() is False
+
+
+def test_a_held_stream_poller_keeps_its_records_in_order_and_delivers_them_when_released() -> None:
+    stream = CountingStream()
+    projector = Projector()
+    held = [True]
+    p = poller(stream, projector, [], hold=lambda: held[0])
+    stream.waiting = [record(1), record(2)]
+
+    assert p.poll_once() is False
+    assert projector.batches == []
+    held[0] = False
+    assert p.poll_once() is True
+    assert projector.batches == [["1", "2"]]
 
 
 def test_a_schedule_whose_probe_says_no_skips_the_tick() -> None:
