@@ -13,6 +13,8 @@ from bench.sections import Context, Figure, Measured
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSET_TARGET_KB = 256
+# A bound on one `make synth`, far above what it takes (8 s warm; 187 s on a machine loaded to 20).
+SYNTH_TIMEOUT_S = 900
 
 
 def _zipped_size(source: Path) -> int:
@@ -31,9 +33,9 @@ def _zipped_size(source: Path) -> int:
 def measure(_: Context) -> Measured:
     """`make synth` wall time (warm: the second of two runs) and each function's zipped asset size."""
     command = ["make", "--no-print-directory", "synth"]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=SYNTH_TIMEOUT_S)
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=SYNTH_TIMEOUT_S)
     synth_s = round(time.perf_counter() - started, 2)
     template = next((ROOT / "cdk.out").glob("*.template.json"))
     resources = json.loads(template.read_text())["Resources"]
