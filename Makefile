@@ -95,8 +95,8 @@ destroy: $(STAMP) $(NODE_STAMP) ## cdk destroy (prod tables and bucket are retai
 run: $(STAMP) ## The whole system locally on moto: http://127.0.0.1:3000 (ARGS=--no-seed)
 	$(PY) -m local $(ARGS)
 
-bench: $(STAMP) ## Benchmarks: prints a table and writes bench/results.json
-	$(PY) -m bench
+bench: $(STAMP) ## Benchmarks: prints a table and writes bench/results.json (SECTIONS=a,b: only those, merged in)
+	$(PY) -m bench $(if $(SECTIONS),--only "$(SECTIONS)")
 
 rebuild-views: $(STAMP) ## Rebuild every read view from the write model (tables from the environment)
 	$(PY) -m tools.rebuild_views

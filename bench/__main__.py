@@ -2,12 +2,16 @@
 
 Each section runs on its own (``bench.sections``): one that fails is recorded as failed with its
 reason and the others still run; ``results.json`` is written whatever happens, every figure with
-its target and whether it was met. No figure is asserted: this machine is shared and noisy, so
-the figures are reported, and the ratios that stand beside a baseline are what count.
+its target and whether it was met, every section with its status, seconds and ``measured_at``.
+``--only NAME[,NAME]`` (``make bench SECTIONS=NAME[,NAME]``) runs those sections and merges them
+into the existing ``results.json``, keeping the other sections' figures. No figure is asserted:
+this machine is shared and noisy, so the figures are reported, and the ratios that stand beside
+a baseline are what count.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -52,21 +56,38 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def run(sections: tuple[Section, ...], results: dict[str, Any]) -> None:
-    """Run each section in its own ``try``, recording its status, details and figures."""
-    context = Context()
+    """Run each section in its own ``try``, recording its status, details and figures.
+
+    ``results`` may hold an earlier run's sections (``--only``): a section run now replaces its
+    own record, details and figures there and leaves the others' alone; a section that derives
+    from one not run now reads that one's details from them (``Context.needs``).
+    """
+    context = Context(
+        results={
+            name: results[name]
+            for name, record in results["sections"].items()
+            if record.get("status") == "ok" and name in results
+        }
+    )
     try:
         for section in sections:
             print(f"… {section.name}", file=sys.stderr, flush=True)
+            _forget(results, section.name)
+            context.results.pop(section.name, None)
             started = time.perf_counter()
-            record: dict[str, Any] = {}
+            record: dict[str, Any] = {"measured_at": _now(), "load_avg_1m": os.getloadavg()[0]}
             try:
                 measured = section.measure(context)
             except Exception as error:  # any failure is this section's result, not the run's end
-                record = {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
+                record |= {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
                 traceback.print_exc(file=sys.stderr)
             else:
-                record = {"status": "ok"}
+                record |= {"status": "ok", "figures": sorted(measured.figures)}
                 context.results[section.name] = measured.details
                 results[section.name] = measured.details
                 results["figures"].update({name: fig.as_json() for name, fig in measured.figures.items()})
@@ -77,6 +98,42 @@ def run(sections: tuple[Section, ...], results: dict[str, Any]) -> None:
             )
     finally:
         context.close()
+
+
+def _forget(results: dict[str, Any], name: str) -> None:
+    """Drop what an earlier run recorded for section ``name``: its record, details and figures."""
+    earlier = results["sections"].pop(name, {})
+    results.pop(name, None)
+    for figure in earlier.get("figures", ()):
+        results["figures"].pop(figure, None)
+
+
+def select(names: str | None) -> tuple[Section, ...]:
+    """The sections named in ``names`` (comma-separated), in registry order; all when ``None``.
+
+    Raises
+    ------
+    ValueError
+        Naming every unknown section and the known ones.
+    """
+    if names is None:
+        return SECTIONS
+    wanted = {name.strip() for name in names.split(",") if name.strip()}
+    unknown = sorted(wanted - {section.name for section in SECTIONS})
+    if unknown or not wanted:
+        known = ", ".join(section.name for section in SECTIONS)
+        raise ValueError(f"unknown sections {unknown}; the sections are: {known}")
+    return tuple(section for section in SECTIONS if section.name in wanted)
+
+
+def earlier_results(path: Path) -> dict[str, Any]:
+    """The results of earlier runs in ``path``, or empty results when there are none."""
+    if not path.exists():
+        return {"sections": {}, "figures": {}}
+    results: dict[str, Any] = json.loads(path.read_text())
+    results.setdefault("sections", {})
+    results.setdefault("figures", {})
+    return results
 
 
 def table(results: dict[str, Any]) -> str:
@@ -103,26 +160,43 @@ BENCH_ENVIRONMENT = {
 }
 
 
-def main() -> None:
-    """Run every section and write the results, whatever fails."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """``--only NAME[,NAME]``: run those sections and merge them into the existing results."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Run the benchmarks and write bench/results.json."
+    )
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="run only these sections and merge their results into bench/results.json, keeping "
+        "the other sections' (sections: " + ", ".join(section.name for section in SECTIONS) + ")",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, path: Path = RESULTS) -> None:
+    """Run the selected sections and write the results, whatever fails."""
+    arguments = parse_args(argv)
+    try:
+        sections = select(arguments.only)
+    except ValueError as error:
+        raise SystemExit(f"python -m bench: {error}") from None
     for name, value in BENCH_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    results: dict[str, Any] = {
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "load_avg_1m": os.getloadavg()[0],
-        },
-        "sections": {},
-        "figures": {},
+    # A whole run starts afresh; a partial one keeps the sections it does not run.
+    results = earlier_results(path) if arguments.only else {"sections": {}, "figures": {}}
+    results["measured_at"] = _now()
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load_avg_1m": os.getloadavg()[0],
     }
     try:
-        run(SECTIONS, results)
+        run(sections, results)
     finally:
-        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(table(results))
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

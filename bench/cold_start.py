@@ -31,6 +31,9 @@ API_FUNCTIONS = ("admin-products", "public-products", "public-categories")
 FIRST_INVOKE_FUNCTIONS = (*API_FUNCTIONS, "projector")
 IMPORT_RATIO_TARGET = 1.5
 FIRST_INVOKE_TARGET_MS = 50.0
+# Bounds on each child interpreter, far above what one takes (an import ~1 s, a probe ~10 s).
+IMPORT_TIMEOUT_S = 120
+FIRST_INVOKE_TIMEOUT_S = 300
 
 _ENVIRONMENT = {
     **placeholder_environment(),
@@ -58,6 +61,7 @@ def _timed(code: str) -> float:
         capture_output=True,
         text=True,
         check=True,
+        timeout=IMPORT_TIMEOUT_S,
     )
     return float(result.stdout.strip().splitlines()[-1]) * 1000
 
@@ -78,6 +82,7 @@ def _first_invoke(function_key: str, mode: str) -> dict[str, float]:
             capture_output=True,
             text=True,
             check=True,
+            timeout=FIRST_INVOKE_TIMEOUT_S,
         )
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     return {key: round(statistics.median(run[key] for run in runs), 1) for key in runs[0]}

@@ -18,6 +18,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ HIT_RATIO_TARGET = 0.95
 LAG_P50_TARGET_MS = 300
 LAG_P99_TARGET_MS = 1000
 READY = "Catalog ready on http://127.0.0.1:"
+# Bounds on waiting for the runtime, far above what it takes (0.8 s to ready, a second to stop).
+READY_DEADLINE_S = 120
+STOP_DEADLINE_S = 10
 
 
 def _free_port() -> int:
@@ -99,7 +103,13 @@ class Runtime:
 
 @contextmanager
 def running(*args: str) -> Iterator[Runtime]:
-    """Start ``python -m local`` on free ports, wait for the ready line, stop it afterwards."""
+    """Start ``python -m local`` on free ports, wait for the ready line, stop it afterwards.
+
+    Raises
+    ------
+    TimeoutError
+        When the ready line has not come within :data:`READY_DEADLINE_S`.
+    """
     port, aws_port = _free_port(), _free_port()
     env = {
         **os.environ,
@@ -117,22 +127,34 @@ def running(*args: str) -> Iterator[Runtime]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert process.stdout is not None
-    try:
-        for line in process.stdout:
+    stdout = process.stdout
+    assert stdout is not None
+    ready = threading.Event()
+
+    def drain() -> None:
+        # Reads every line to the end, so the runtime never blocks on a full pipe.
+        for line in stdout:
             if line.startswith(READY):
-                break
-        else:
-            raise RuntimeError("the local runtime exited before it was ready")
-        ready = time.perf_counter() - started
-        # Keep draining output so the runtime never blocks on a full pipe.
-        drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
-        yield Runtime(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{aws_port}", round(ready, 2))
+                ready.set()
+
+    reader = threading.Thread(target=drain, name="local-runtime-stdout", daemon=True)
+    reader.start()
+    try:
+        while not ready.wait(0.05):
+            if not reader.is_alive():
+                raise RuntimeError("the local runtime exited before it was ready")
+            if time.perf_counter() - started > READY_DEADLINE_S:
+                raise TimeoutError(f"the local runtime was not ready after {READY_DEADLINE_S} s")
+        ready_s = time.perf_counter() - started
+        yield Runtime(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{aws_port}", round(ready_s, 2))
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-        if "drain" in locals():
-            drain.wait(timeout=5)
+        try:
+            process.wait(timeout=STOP_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_DEADLINE_S)
+        reader.join(timeout=STOP_DEADLINE_S)
 
 
 def _zipf_sampler(n: int, exponent: float, rng: random.Random) -> Iterator[int]:

@@ -53,7 +53,11 @@ class Measured:
 
 @dataclass
 class Context:
-    """What sections share: earlier sections' details, and one local runtime started on demand."""
+    """What sections share: earlier sections' details, and one local runtime started on demand.
+
+    ``results`` holds the details of the sections that succeeded in this run, and, with
+    ``--only``, those of sections not run now as ``bench/results.json`` holds them.
+    """
 
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     catalog_ids: list[str] = field(default_factory=list)
@@ -74,7 +78,10 @@ class Context:
         """Details of sections this one derives from; raises naming any that did not succeed."""
         missing = [name for name in sections if name not in self.results]
         if missing:
-            raise RuntimeError(f"needs the figures of {', '.join(missing)}, which did not complete")
+            raise RuntimeError(
+                f"needs the figures of {', '.join(missing)}, which did not complete in this run "
+                "and are not in bench/results.json"
+            )
         return (self.results[name] for name in sections)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ read through the repository as before, so what they measure is unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
@@ -21,10 +22,14 @@ from shared.data.dynamo import to_attribute_values
 from shared.data.views import ProductView, entry_items, view_item
 
 
-def seed_views(table_name: str, views: Iterable[ProductView], region: str = "us-west-1") -> None:
-    """Store each view's items in moto's backend (inside ``mock_aws``), as ``put_views`` would."""
+def seed_items(table_name: str, items: Iterable[dict[str, Any]], region: str = "us-west-1") -> None:
+    """Store plain items in moto's backend (inside ``mock_aws``), as ``BatchWriteItem`` would."""
     make_moto_faithful()
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
-    for view in views:
-        for item in (view_item(view), *entry_items(view)):
-            backend.put_item(table_name, to_attribute_values(item))
+    for item in items:
+        backend.put_item(table_name, to_attribute_values(item))
+
+
+def seed_views(table_name: str, views: Iterable[ProductView], region: str = "us-west-1") -> None:
+    """Store each view's items in moto's backend (inside ``mock_aws``), as ``put_views`` would."""
+    seed_items(table_name, (item for view in views for item in (view_item(view), *entry_items(view))), region)
