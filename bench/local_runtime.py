@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 
 from bench.sections import Context, Figure, Measured
+from shared.data.event_log import EventLogTable
 from shared.data.views import DynamoViewRepository
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,8 +89,7 @@ class Runtime:
             return response.status, dict(response.getheaders()), payload
         raise AssertionError("unreachable")
 
-    def views(self) -> DynamoViewRepository:
-        """The read views, read through the AWS endpoint."""
+    def _tables(self) -> tuple[dict[str, str], Any]:
         resources = json.loads(self.request("GET", "/_local/resources")[2])
         dynamodb = boto3.client(
             "dynamodb",
@@ -98,7 +98,17 @@ class Runtime:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        return DynamoViewRepository(resources["tables"]["views"], client=dynamodb)
+        return resources["tables"], dynamodb
+
+    def views(self) -> DynamoViewRepository:
+        """The read views, read through the AWS endpoint."""
+        tables, dynamodb = self._tables()
+        return DynamoViewRepository(tables["views"], client=dynamodb)
+
+    def event_log(self) -> EventLogTable:
+        """The event log (its ``unpublished`` index says what SNS has not taken yet)."""
+        tables, dynamodb = self._tables()
+        return EventLogTable(tables["events"], dynamodb)
 
 
 @contextmanager
@@ -200,6 +210,22 @@ def wait_projected(
         time.sleep(0.005)
 
 
+def wait_published(event_log: EventLogTable, deadline_s: float = 300) -> float:
+    """Seconds until the event log holds no unpublished event.
+
+    Raises
+    ------
+    TimeoutError
+        When events are still unpublished after ``deadline_s``.
+    """
+    started = time.perf_counter()
+    while event_log.unpublished(1):
+        if time.perf_counter() - started > deadline_s:
+            raise TimeoutError(f"events still unpublished after {deadline_s} s")
+        time.sleep(0.5)  # each look is a query of the runtime's moto: keep them rare
+    return time.perf_counter() - started
+
+
 def catalog(context: Context, products: int = PRODUCTS) -> tuple[Runtime, list[str]]:
     """The runtime with ``products`` products, all projected (created here if no section did)."""
     runtime = context.runtime()
@@ -214,6 +240,8 @@ def measure_throughput(context: Context, burst: int = PRODUCTS) -> Measured:
 
     Catch-up is the time from the last create's 201 until its product is in the views table;
     the stream is one ordered shard locally, so every earlier product is projected by then.
+    The events' catch-up (every logged event published) is reported beside it: locally the
+    publisher holds back while the projector has work (decision 65), so events trail the views.
     """
     runtime = context.runtime()
     views = runtime.views()
@@ -226,6 +254,7 @@ def measure_throughput(context: Context, burst: int = PRODUCTS) -> Measured:
         latencies.append((time.perf_counter() - sent) * 1000)
     seconds = time.perf_counter() - started
     catch_up = wait_projected(views, context.catalog_ids[-1])
+    events_catch_up = catch_up + wait_published(runtime.event_log())
     latencies.sort()
     throughput = round(burst / seconds, 1)
     details = {
@@ -237,6 +266,7 @@ def measure_throughput(context: Context, burst: int = PRODUCTS) -> Measured:
             "p99": round(latencies[int(len(latencies) * 0.99) - 1], 1),
         },
         "catch_up_after_burst_s": round(catch_up, 2),
+        "events_caught_up_after_burst_s": round(events_catch_up, 2),
     }
     return Measured(
         details,

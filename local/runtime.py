@@ -511,13 +511,12 @@ class LocalRuntime:
             wake=StreamGrowth(resources.names.products_table, REGION),
         )
 
-        def projector_first() -> HoldWhile:
+        def hold_while(busy: Callable[[], bool]) -> HoldWhile:
             # Each poller holds back on its own clock.
-            return HoldWhile(
-                lambda: stream_poller.backlog > 0 or products_stream.unread() > 0,
-                max_wait=PUBLISHER_MAX_WAIT_SECONDS,
-                clock=time.monotonic,
-            )
+            return HoldWhile(busy, max_wait=PUBLISHER_MAX_WAIT_SECONDS, clock=time.monotonic)
+
+        def projector_busy() -> bool:
+            return stream_poller.backlog > 0 or products_stream.unread() > 0
 
         log_shards = (
             streams_client(REGION, aws_endpoint)
@@ -526,10 +525,11 @@ class LocalRuntime:
         )
         # The publisher's own mapping: a failure here loses nothing (the event stays unpublished
         # in the log and the sweep publishes it), so its failure records go to their own queue.
+        events_stream = MotoStreamReader(
+            resources.names.events_table, stream_arn=resources.event_log_stream_arn, region=REGION
+        )
         publisher_poller = StreamPoller(
-            MotoStreamReader(
-                resources.names.events_table, stream_arn=resources.event_log_stream_arn, region=REGION
-            ),
+            events_stream,
             lambda event: host.invoke("event-publisher", event),
             on_failure=lambda record: _send(sqs, queues.publisher_failures, record),
             function_arn=host.function_arn("event-publisher"),
@@ -540,14 +540,17 @@ class LocalRuntime:
             name="event-log-poller",
             wake=StreamGrowth(resources.names.events_table, REGION),
             # Views before events on the one GIL: hold batches while the projector has work.
-            hold=projector_first(),
+            hold=hold_while(projector_busy),
         )
-        sweep_hold = projector_first()
+        # The sweep publishes what the stream hand-off did not; while that hand-off (or the
+        # projector before it) has work, a sweep finds little due and re-reads the whole backlog.
+        sweep_hold = hold_while(
+            lambda: projector_busy() or publisher_poller.backlog > 0 or events_stream.unread() > 0
+        )
         sweeper = SchedulePoller(
             lambda event: host.invoke("event-publisher", event),
             name="event-log-sweeper",
             interval=LOCAL_SWEEP_INTERVAL_SECONDS,
-            # Nothing is due during a burst (fresh events wait out their stream hand-off grace).
             wake=lambda: not sweep_hold(),
         )
         uploads_poller = QueuePoller(
