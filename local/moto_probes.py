@@ -17,7 +17,7 @@ that cannot find what it looks for answers True, and the poller simply polls as 
 :class:`MotoStreamReader` goes one step further for the two stream pollers: it takes the new
 records from the table's stream shard itself, instead of ``DescribeStream``, ``GetShardIterator``
 and ``GetRecords`` through botocore and moto's response serialiser, which cost about a fifth of
-the runtime's CPU during a burst (py-spy, decision 64): each product write adds one record to the
+the runtime's CPU during a burst (py-spy, decision 65): each product write adds one record to the
 products stream and three to the event log's (the insert, the publisher's claim and its mark).
 The records are the stream's own, shaped by :func:`local.streams.lambda_record` exactly as the
 ``GetRecords`` path shapes them (a test holds the two readers to the same output).
@@ -36,6 +36,12 @@ from local.streams import lambda_record
 Probe = Callable[[], bool]
 
 
+def _moto_table(table_name: str, region: str, account_id: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[account_id][region].get_table(table_name)
+
+
 class StreamGrowth:
     """True when a table's stream has gained records (or changed shard) since the last call.
 
@@ -52,11 +58,8 @@ class StreamGrowth:
 
     def __call__(self) -> bool:
         """Whether the poller should read the stream now."""
-        from moto.dynamodb.models import dynamodb_backends
-
         try:
-            table: Any = dynamodb_backends[self._account_id][self._region].get_table(self._table_name)
-            shard = table.stream_shard
+            shard = _moto_table(self._table_name, self._region, self._account_id).stream_shard
             state = (id(shard), len(shard.items))
         except Exception:  # any moto change of shape: fall back to polling
             return True
@@ -84,12 +87,6 @@ class QueueNotEmpty:
             return bool(queue.messages)
         except Exception:  # any moto change of shape: fall back to polling
             return True
-
-
-def _moto_table(table_name: str, region: str, account_id: str) -> Any:
-    from moto.dynamodb.models import dynamodb_backends
-
-    return dynamodb_backends[account_id][region].get_table(table_name)
 
 
 def _as_utc(record: dict[str, Any]) -> dict[str, Any]:
