@@ -42,32 +42,6 @@ def _moto_table(table_name: str, region: str, account_id: str) -> Any:
     return dynamodb_backends[account_id][region].get_table(table_name)
 
 
-class StreamGrowth:
-    """True when a table's stream has gained records (or changed shard) since the last call.
-
-    The first call is True, so a poller reads what was written before it started. A record
-    written between this check and the poller's read is read by that read, and the next check
-    is True once more: at worst one extra empty read, never a missed record.
-    """
-
-    def __init__(self, table_name: str, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
-        self._table_name = table_name
-        self._region = region
-        self._account_id = account_id
-        self._seen: tuple[int, int] | None = None
-
-    def __call__(self) -> bool:
-        """Whether the poller should read the stream now."""
-        try:
-            shard = _moto_table(self._table_name, self._region, self._account_id).stream_shard
-            state = (id(shard), len(shard.items))
-        except Exception:  # any moto change of shape: fall back to polling
-            return True
-        changed = state != self._seen
-        self._seen = state
-        return changed
-
-
 class QueueNotEmpty:
     """True when an SQS queue holds a message a receive would return now (visible, not delayed)."""
 
@@ -125,6 +99,13 @@ class MotoStreamReader:
         if shard is None:
             return 0
         return len(shard.items) - (self._position if shard is self._shard else 0)
+
+    def has_unread(self) -> bool:
+        """Whether :meth:`read_new` would return anything (the stream pollers' wake probe)."""
+        try:
+            return self.unread() > 0
+        except Exception:  # any moto change of shape: let the poller read and fail loudly there
+            return True
 
     def read_new(self) -> list[dict[str, Any]]:
         """Every record the shard gained since the previous call, shaped as Lambda delivers it."""

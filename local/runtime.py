@@ -479,7 +479,7 @@ class LocalRuntime:
         defaults: StackDefaults,
     ) -> StreamPoller:
         """Start the deliveries: stream to projector, S3 uploads to registration, events to console."""
-        from local.moto_probes import HoldWhile, MotoStreamReader, QueueNotEmpty, StreamGrowth
+        from local.moto_probes import HoldWhile, MotoStreamReader, QueueNotEmpty
         from local.pollers import (
             QueuePoller,
             SchedulePoller,
@@ -508,7 +508,7 @@ class LocalRuntime:
             batch_size=defaults.batch_size,
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(PRODUCT_RECORDS_FILTER),
-            wake=StreamGrowth(resources.names.products_table, REGION),
+            wake=products_stream.has_unread,
         )
 
         def hold_while(busy: Callable[[], bool]) -> HoldWhile:
@@ -516,7 +516,7 @@ class LocalRuntime:
             return HoldWhile(busy, max_wait=PUBLISHER_MAX_WAIT_SECONDS, clock=time.monotonic)
 
         def projector_busy() -> bool:
-            return stream_poller.backlog > 0 or products_stream.unread() > 0
+            return stream_poller.backlog > 0 or products_stream.has_unread()
 
         log_shards = (
             streams_client(REGION, aws_endpoint)
@@ -538,14 +538,14 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(NEW_LOG_ITEMS_FILTER),
             name="event-log-poller",
-            wake=StreamGrowth(resources.names.events_table, REGION),
+            wake=events_stream.has_unread,
             # Views before events on the one GIL: hold batches while the projector has work.
             hold=hold_while(projector_busy),
         )
         # The sweep publishes what the stream hand-off did not; while that hand-off (or the
         # projector before it) has work, a sweep finds little due and re-reads the whole backlog.
         sweep_hold = hold_while(
-            lambda: projector_busy() or publisher_poller.backlog > 0 or events_stream.unread() > 0
+            lambda: projector_busy() or publisher_poller.backlog > 0 or events_stream.has_unread()
         )
         sweeper = SchedulePoller(
             lambda event: host.invoke("event-publisher", event),

@@ -49,16 +49,16 @@ def test_the_in_process_reader_returns_what_get_records_returns_record_for_recor
     assert read == expected
 
 
-def test_the_in_process_reader_returns_each_record_once_and_counts_the_unread(aws: Resources) -> None:
+def test_the_in_process_reader_returns_each_record_once_and_says_when_more_wait(aws: Resources) -> None:
     client = boto3.client("dynamodb", region_name=aws.region)
     table = aws.names.products_table
     arn = StreamReader.for_table(table, region=aws.region).stream_arn
     reader = MotoStreamReader(table, stream_arn=arn, region=aws.region)
     client.put_item(TableName=table, Item={"pk": {"S": "PRODUCT#1"}})
 
-    assert reader.unread() == 1
+    assert (reader.unread(), reader.has_unread()) == (1, True)
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in reader.read_new()] == ["PRODUCT#1"]
-    assert (reader.unread(), reader.read_new()) == (0, [])
+    assert (reader.unread(), reader.has_unread(), reader.read_new()) == (0, False, [])
     client.put_item(TableName=table, Item={"pk": {"S": "PRODUCT#2"}})
     client.put_item(TableName=table, Item={"pk": {"S": "PRODUCT#3"}})
     assert reader.unread() == 2

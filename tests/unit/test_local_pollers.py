@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.moto_probes import HoldWhile, QueueNotEmpty, StreamGrowth
+from local.moto_probes import HoldWhile, QueueNotEmpty
 from local.pollers import (
     QueuePoller,
     SchedulePoller,
@@ -323,18 +323,6 @@ def test_a_queue_poller_whose_probe_sees_an_empty_queue_makes_no_request(aws: Re
     assert p.poll_once() is False
     assert seen == []
     assert len(sqs.receive_message(QueueUrl=queue).get("Messages", [])) == 1
-
-
-def test_stream_growth_sees_each_new_record_once(aws: Resources) -> None:
-    client = boto3.client("dynamodb", region_name=aws.region)
-    table = aws.names.products_table
-    grew = StreamGrowth(table, aws.region)
-
-    assert grew() is True  # the first look: whatever is there may be unread
-    assert grew() is False
-    client.put_item(TableName=table, Item={"pk": {"S": "PRODUCT#1"}})
-    assert grew() is True
-    assert grew() is False
 
 
 def test_queue_not_empty_sees_visible_messages_only(aws: Resources) -> None:
