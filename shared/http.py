@@ -8,11 +8,8 @@ once: problem+json for every error, 400 (not Powertools' 422) for validation err
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
-from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -26,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from shared.http_names import ADMIN_GROUP, REQUEST_ID_HEADER
+from shared.models.product import parse_json
 from shared.observability import logger, metrics, tracer
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -46,9 +44,6 @@ from shared.routes import ROUTES, Route
 MAX_BODY_BYTES = 64 * 1024
 JSON_CONTENT_TYPE = "application/json"
 NO_STORE = "no-store"
-
-# Floats are parsed as Decimal so prices keep the exact digits the client sent.
-parse_json = partial(json.loads, parse_float=Decimal)
 
 
 def problem_response(problem: Problem) -> Response[str]:

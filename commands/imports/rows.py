@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.models.jobs import MAX_IMPORT_BYTES, REQUIRED_COLUMNS, ROW_FIELDS, ImportFormat
-from shared.models.product import ProductFields
+from shared.models.product import ProductFields, parse_json
 from shared.problems import FieldError, field_errors_from_pydantic
 
 ROWS_PER_BATCH = 500
@@ -224,7 +223,7 @@ def _jsonl_rows(data: bytes, first_line: int) -> Iterator[ParsedRow]:
             continue
         line = first_line + offset
         try:
-            document = json.loads(raw, parse_float=Decimal)
+            document = parse_json(raw)
         except ValueError:
             yield ParsedRow(line, None, None, (FieldError(field="row", message="is not valid JSON"),))
             continue

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.data.dynamo import dynamodb_client, from_attribute_values
+from shared.data.dynamo import dynamodb_client, from_attribute_values, read_document
 from shared.models.product import Availability, Product, ProductStatus, availability_of
 from shared.tables import (
     ADMIN_ALL_INDEX,
@@ -191,7 +191,7 @@ class AdminListing:
             for raw in response["Items"]:
                 item = from_attribute_values(raw)
                 if item[ADMIN_SORT_KEY] != after:
-                    matched.append((str(item[ADMIN_SORT_KEY]), Product.model_validate(item[ADMIN_DOCUMENT])))
+                    matched.append((str(item[ADMIN_SORT_KEY]), read_document(Product, item[ADMIN_DOCUMENT])))
             last_key = response.get("LastEvaluatedKey")
             if len(matched) > limit:
                 return AdminPage([p for _, p in matched[:limit]], matched[limit - 1][0], examined)

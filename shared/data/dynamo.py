@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+from pydantic import BaseModel
+
+from shared.models.product import parse_json
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -50,6 +55,24 @@ def _plain(value: Any) -> Any:
 def from_attribute_values(item: dict[str, Any]) -> dict[str, Any]:
     """Deserialize DynamoDB attribute values; whole numbers become ``int``, others stay ``Decimal``."""
     return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def document_text(model: BaseModel, exclude: set[str] | None = None) -> str:
+    """A model as the JSON text a document attribute stores (a string, not a nested map).
+
+    A document is written and read whole, never filtered or updated in part, so one string
+    attribute holds it: DynamoDB's size is the same, but no client or server has to walk a
+    nested map of typed attribute values to write or read it (decision 66).
+    """
+    return model.model_dump_json(exclude=exclude)
+
+
+def read_document(model: type[ModelT], stored: str | Mapping[str, Any]) -> ModelT:
+    """Validate a stored document: JSON text, or the nested map items written before decision 66.
+
+    Numbers are parsed as ``Decimal``, as request bodies are, so prices come back exact.
+    """
+    return model.model_validate(parse_json(stored) if isinstance(stored, str) else stored)
 
 
 @cache

@@ -17,6 +17,10 @@ table holds three kinds of item:
     sort keys, the filter attributes and the public document, and is written and deleted in the
     same version-guarded transaction as the view, so entries never outlive or lag their view.
 
+The public and admin documents are stored as JSON text in one string attribute each
+(:func:`shared.data.dynamo.document_text`), not as nested maps: they are only ever written and
+read whole, and a map costs every writer and reader a walk over typed attribute values.
+
 Which discovery index and scope a listing reads (:meth:`DynamoViewRepository.discover`):
 
 ========================  ================================  =====================================
@@ -49,7 +53,14 @@ from botocore.exceptions import ClientError
 
 from shared import discovery
 from shared.data.admin_listing import ADMIN_DOCUMENT, admin_listing_keys
-from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
+from shared.data.dynamo import (
+    document_text,
+    dynamodb_client,
+    from_attribute_values,
+    paginate,
+    read_document,
+    to_attribute_values,
+)
 from shared.data.event_log import EventLogTable
 from shared.discovery import AvailabilityFilter, Discovery, Sort
 from shared.models.events import CatalogEventBase
@@ -175,14 +186,9 @@ def category_partition(category: str) -> str:
     return f"{CATEGORY_PARTITION_PREFIX}{category}"
 
 
-def _public_document(public: PublicProduct) -> dict[str, Any]:
-    # Prices stay Decimal (exact) in the table; everything else in its JSON form.
-    return {**public.model_dump(mode="json", exclude={"price"}), "price": public.price}
-
-
-def _admin_document(product: Product) -> dict[str, Any]:
+def _admin_document(product: Product) -> str:
     # The change record is write-model bookkeeping, not part of what admins list.
-    return {**product.model_dump(mode="json", exclude={"price", "last_change"}), "price": product.price}
+    return document_text(product, exclude={"last_change"})
 
 
 def view_item(view: ProductView) -> dict[str, Any]:
@@ -201,7 +207,7 @@ def view_item(view: ProductView) -> dict[str, Any]:
             raise ValueError(f"an active view needs its public document and category: {view.product_id}")
         item.update(
             {
-                "public": _public_document(view.public),
+                "public": document_text(view.public),
                 CATEGORY_LISTING_INDEX.partition_key: category_partition(view.category),
                 CATEGORY_LISTING_INDEX.sort_key: view.product_id,
                 CATALOG_LISTING_INDEX.partition_key: CATALOG_PARTITION,
@@ -243,7 +249,7 @@ def entry_items(view: ProductView) -> list[dict[str, Any]]:
         "availability": public.availability.value,
         "category": public.category,
         "words": discovery.words_field(public.name, public.sku),
-        "public": _public_document(public),
+        "public": document_text(public),
     }
     return [{**shared, "sk": entry_sort_key(scope), DISCOVERY_SCOPE: scope} for scope in entry_scopes(view)]
 
@@ -251,8 +257,8 @@ def entry_items(view: ProductView) -> list[dict[str, Any]]:
 def view_from_item(item: Mapping[str, Any]) -> ProductView:
     """Parse a stored view item (plain values, as :func:`from_attribute_values` returns them)."""
     state = ViewState(item["state"])
-    public = PublicProduct.model_validate(item["public"]) if state is ViewState.ACTIVE else None
-    admin = Product.model_validate(item[ADMIN_DOCUMENT]) if ADMIN_DOCUMENT in item else None
+    public = read_document(PublicProduct, item["public"]) if state is ViewState.ACTIVE else None
+    admin = read_document(Product, item[ADMIN_DOCUMENT]) if ADMIN_DOCUMENT in item else None
     return ProductView(
         product_id=str(item["product_id"]),
         version=int(item["version"]),
@@ -447,7 +453,7 @@ class DynamoViewRepository:
         item = response.get("Item")
         if not item or item.get("state", {}).get("S") != ViewState.ACTIVE.value:
             return None
-        return PublicProduct.model_validate(from_attribute_values(item)["public"])
+        return read_document(PublicProduct, from_attribute_values(item)["public"])
 
     def list_page(self, category: str | None, after: str | None, limit: int) -> ListingPage:
         """Up to ``limit`` visible products after product id ``after``, in product id order.
@@ -478,7 +484,7 @@ class DynamoViewRepository:
             Limit=limit + 1,
         )
         items = [
-            PublicProduct.model_validate(from_attribute_values(item)["public"]) for item in response["Items"]
+            read_document(PublicProduct, from_attribute_values(item)["public"]) for item in response["Items"]
         ]
         return ListingPage(
             items=items[:limit], has_more=len(items) > limit, scanned_count=response.get("ScannedCount", 0)
@@ -522,7 +528,7 @@ class DynamoViewRepository:
             arguments["FilterExpression"] = " AND ".join(filters)
         response = self._client.query(**arguments)
         rows = [from_attribute_values(item) for item in response["Items"]]
-        items = [PublicProduct.model_validate(row["public"]) for row in rows[:limit]]
+        items = [read_document(PublicProduct, row["public"]) for row in rows[:limit]]
         resume_after: str | None = None
         if len(rows) > limit:
             resume_after = str(rows[limit - 1][index.sort_key])

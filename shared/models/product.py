@@ -6,6 +6,7 @@ document and the API Gateway request models are all generated from these classes
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,6 +107,15 @@ def decimal_to_json_number(value: Decimal) -> int | float:
     same digits), so the JSON text a client receives is exactly the stored amount.
     """
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON text with every non-integer number as ``Decimal``: the exact digits written.
+
+    The one way JSON is read where prices may be in it (request bodies, import rows, stored
+    documents); :func:`decimal_to_json_number` is the way back.
+    """
+    return json.loads(text, parse_float=Decimal)
 
 
 StrictStr = Annotated[str, Strict()]
