@@ -108,6 +108,9 @@ class StackDefaults:
 
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+# This process's AWS config file: no developer profile applies, and botocore skips its
+# client-side parameter validation (the file says why; decision 66).
+LOCAL_AWS_CONFIG = Path(__file__).resolve().parent / "aws_config"
 
 
 def stack_defaults(path: Path = CDK_JSON) -> StackDefaults:
@@ -241,13 +244,15 @@ def process_environment(
 
 
 def aws_environment(aws_endpoint: str) -> dict[str, str]:
-    """Variables that point every boto3 client of this process at moto, with dummy credentials."""
+    """Variables that point every boto3 client of this process at moto, with dummy credentials
+    and the runtime's own config file (:data:`LOCAL_AWS_CONFIG`) instead of the developer's."""
     return {
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
+        "AWS_CONFIG_FILE": str(LOCAL_AWS_CONFIG),
     }
 
 

@@ -7,20 +7,27 @@ import os
 import socket
 from pathlib import Path
 
+import boto3
+import botocore.session
 import pytest
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 
 from local.runtime import (
     DEFAULT_AWS_PORT,
     DEFAULT_PORT,
+    LOCAL_AWS_CONFIG,
     READY_LINE,
     StackDefaults,
     StartupError,
     apply_environment,
+    aws_environment,
     ensure_port_free,
     parse_settings,
     process_environment,
     stack_defaults,
 )
+from shared.data.dynamo import CLIENT_CONFIG
 
 
 def test_defaults_are_the_documented_ports_and_a_generated_token() -> None:
@@ -149,6 +156,22 @@ def test_apply_environment_removes_what_would_send_clients_elsewhere(monkeypatch
     assert "AWS_ENDPOINT_URL_S3" not in os.environ
     assert "AWS_SESSION_TOKEN" not in os.environ
     assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+
+
+def test_local_clients_use_the_runtimes_config_file_without_client_side_validation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/home/developer/.aws/config")  # teardown restores it
+
+    apply_environment(aws_environment("http://127.0.0.1:4566"))
+    # The functions' own client settings (dynamodb_client), with one attempt: nothing listens.
+    client = boto3.client("dynamodb", config=CLIENT_CONFIG.merge(Config(retries={"max_attempts": 1})))
+
+    assert os.environ["AWS_CONFIG_FILE"] == str(LOCAL_AWS_CONFIG)
+    assert botocore.session.Session().get_scoped_config()["parameter_validation"] == "false"
+    # An invalid request (a number as a string attribute) reaches the endpoint, not a client error.
+    with pytest.raises(EndpointConnectionError):
+        client.get_item(TableName="t", Key={"pk": {"S": 1}})
 
 
 def test_a_taken_port_is_reported_by_number() -> None:
