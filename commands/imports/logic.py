@@ -21,7 +21,8 @@ from typing import Protocol
 
 from commands.data.jobs import BatchCounts, ImportRecord
 from commands.imports.rows import BatchRange, ParsedRow, UnreadableFile, parse_batch, plan_file
-from shared.data.products import TRANSACTION_LIMIT, WriteConflict
+from shared.data.dynamo import TRANSACTION_LIMIT
+from shared.data.products import WriteConflict
 from shared.models.jobs import CONTENT_TYPES, ImportFormat, ImportJob, ImportRequest, ImportTicket, RowError
 from shared.models.product import ChangeRecord, PresignedPost, Product, ProductFields
 from shared.problems import NotFound

@@ -1,10 +1,12 @@
 """Lambda entry point of the projector: a DynamoDB stream batch in, a partial batch response out.
 
-Every record is applied to the views one at a time, in stream order (Powertools' BatchProcessor
-records which fail); its events are logged in the same transaction as its view change, and the
-publisher sends them from the log. A record is reported in ``batchItemFailures`` only when its
-view change could not be written; Lambda then resumes the shard from the lowest reported sequence
-number, where version guards make re-applied views (and their events) no-ops.
+The batch is first projected in few round trips (:meth:`CatalogProjector.apply_batch`: one read
+of every product's view, changes sharing transactions); any record that path left is then applied
+on its own, in stream order (Powertools' BatchProcessor records which fail). Each record's events
+are logged in the same transaction as its view change, and the publisher sends them from the log.
+A record is reported in ``batchItemFailures`` only when its view change could not be written;
+Lambda then resumes the shard from the lowest reported sequence number, where version guards make
+re-applied views (and their events) no-ops.
 """
 
 from __future__ import annotations
@@ -64,9 +66,16 @@ def project_batch(
     BatchProcessingError
         When every record's view write failed (Lambda retries the whole batch).
     """
+    batch = projector.apply_batch(event.get("Records", []))
+    if batch.left_because is not None:
+        logger.warning("records left to one-by-one projection", extra={"reason": batch.left_because})
     applied: list[RecordResult] = []
 
     def record_handler(record: DynamoDBRecord) -> None:
+        identifier = record.dynamodb.sequence_number if record.dynamodb else None
+        if identifier in batch.results:
+            applied.append(batch.results[identifier])
+            return
         try:
             applied.append(projector.apply_record(record.raw_event))
         except Exception:
@@ -84,6 +93,12 @@ def project_batch(
     metrics.add_metric(name="ViewsChanged", unit=MetricUnit.Count, value=sum(r.view_applied for r in applied))
     metrics.add_metric(name="EventsLogged", unit=MetricUnit.Count, value=sum(len(r.events) for r in applied))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
+    metrics.add_metric(name="ProjectionTransactions", unit=MetricUnit.Count, value=batch.transactions)
+    metrics.add_metric(
+        name="RecordsProjectedOneByOne",
+        unit=MetricUnit.Count,
+        value=len(event.get("Records", [])) - len(batch.results),
+    )
     return {"batchItemFailures": failures}
 
 

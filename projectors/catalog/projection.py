@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -191,6 +191,30 @@ def plan_transition(current: ProductView | None, target: ProductView) -> ViewTra
         expected_version=None if current is None else current.version,
         count_deltas={category: delta for category, delta in deltas.items() if delta != 0},
         previous=current,
+    )
+
+
+def coalesce(transitions: Sequence[ViewTransition]) -> ViewTransition:
+    """One transition with the effect of consecutive transitions of one product, in their order.
+
+    It expects what the first expected and replaces what the first replaced, writes the last
+    view, and carries every count change and every event: applied at once, it leaves the views
+    and the event log exactly as applying each in turn would.
+    """
+    if not transitions:
+        raise ValueError("nothing to coalesce")
+    first, last = transitions[0], transitions[-1]
+    if any(t.view.product_id != first.view.product_id for t in transitions):
+        raise ValueError("only transitions of one product can be coalesced")
+    deltas: Counter[str] = Counter()
+    for transition in transitions:
+        deltas.update(transition.count_deltas)
+    return ViewTransition(
+        view=last.view,
+        expected_version=first.expected_version,
+        count_deltas={category: delta for category, delta in deltas.items() if delta != 0},
+        events=tuple(event for transition in transitions for event in transition.events),
+        previous=first.previous,
     )
 
 

@@ -22,6 +22,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
+# DynamoDB's limits: keys per BatchGetItem, actions per TransactWriteItems.
+BATCH_GET_LIMIT = 100
+TRANSACTION_LIMIT = 100
+
 # Short timeouts and standard retries: a Lambda behind API Gateway has 29 s at most.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
@@ -35,6 +39,24 @@ def paginate(call: Callable[..., Any], arguments: dict[str, Any]) -> Iterator[di
         if "LastEvaluatedKey" not in response:
             return
         arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The raw items of ``table`` at ``keys`` (strongly consistent), in no particular order.
+
+    One BatchGetItem per 100 keys, repeated for any keys DynamoDB left unprocessed; keys with no
+    item are simply absent from the answer.
+    """
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        pending: dict[str, Any] = {
+            table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
+        }
+        while pending:
+            response = client.batch_get_item(RequestItems=pending)
+            items += response.get("Responses", {}).get(table, [])
+            pending = dict(response.get("UnprocessedKeys") or {})
+    return items
 
 
 def to_attribute_values(item: dict[str, Any]) -> dict[str, Any]:

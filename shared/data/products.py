@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from shared.data.dynamo import dynamodb_client, from_attribute_values, paginate, to_attribute_values
+from shared.data.dynamo import (
+    TRANSACTION_LIMIT,
+    batch_get,
+    dynamodb_client,
+    from_attribute_values,
+    paginate,
+    to_attribute_values,
+)
 from shared.models.product import MAX_INVENTORY, ChangeRecord, Product, StoredImage
 from shared.tables import PRODUCT_KEY_PREFIX, product_key, sku_key
 
@@ -315,11 +322,6 @@ class DynamoProductStore:
             raise WriteConflict() from error
 
 
-# DynamoDB's limits: keys per BatchGetItem, actions per TransactWriteItems.
-BATCH_GET_LIMIT = 100
-TRANSACTION_LIMIT = 100
-
-
 class BulkProductStore(DynamoProductStore):
     """Many products at once, for imports and exports: batch reads, transactional batch writes."""
 
@@ -328,9 +330,13 @@ class BulkProductStore(DynamoProductStore):
 
         Two BatchGetItem rounds per 100 SKUs: the guards name the ids, then the products.
         """
-        guards = self._batch_get([{"pk": {"S": sku_key(sku)}} for sku in dict.fromkeys(skus)])
+        guards = batch_get(
+            self._client, self._table, [{"pk": {"S": sku_key(sku)}} for sku in dict.fromkeys(skus)]
+        )
         ids = [str(guard["product_id"]["S"]) for guard in guards]
-        products = self._batch_get([{"pk": {"S": product_key(product_id)}} for product_id in ids])
+        products = batch_get(
+            self._client, self._table, [{"pk": {"S": product_key(product_id)}} for product_id in ids]
+        )
         found = (product_from_item(item) for item in products)
         return {product.sku: product for product in found}
 
@@ -375,15 +381,3 @@ class BulkProductStore(DynamoProductStore):
             if "LastEvaluatedKey" not in response:
                 return
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-            }
-            while pending:
-                response = self._client.batch_get_item(RequestItems=pending)
-                items += response.get("Responses", {}).get(self._table, [])
-                pending = dict(response.get("UnprocessedKeys") or {})
-        return items

@@ -43,7 +43,8 @@ Listings read the two sparse GSIs, which hold only active products, sorted by pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -54,6 +55,8 @@ from botocore.exceptions import ClientError
 from shared import discovery
 from shared.data.admin_listing import ADMIN_DOCUMENT, admin_listing_keys
 from shared.data.dynamo import (
+    TRANSACTION_LIMIT,
+    batch_get,
     document_text,
     dynamodb_client,
     from_attribute_values,
@@ -269,6 +272,36 @@ def view_from_item(item: Mapping[str, Any]) -> ProductView:
     )
 
 
+def stale_entry_keys(transition: ViewTransition) -> list[str]:
+    """Sort keys of the replaced view's discovery entries that the new view does not keep."""
+    kept = {entry_sort_key(scope) for scope in entry_scopes(transition.view)}
+    return [
+        entry_sort_key(scope)
+        for scope in entry_scopes(transition.previous)
+        if entry_sort_key(scope) not in kept
+    ]
+
+
+def summed_count_deltas(transitions: Iterable[ViewTransition]) -> dict[str, int]:
+    """The non-zero count change per category of transitions applied together."""
+    summed: Counter[str] = Counter()
+    for transition in transitions:
+        summed.update(transition.count_deltas)
+    return {category: delta for category, delta in summed.items() if delta != 0}
+
+
+def transaction_size(transitions: Sequence[ViewTransition]) -> int:
+    """The TransactWriteItems actions that applying ``transitions`` together takes.
+
+    Per transition: its view, its entries written and deleted, its events; then one count
+    update per category whose summed delta is not zero.
+    """
+    per_transition = sum(
+        1 + len(entry_scopes(t.view)) + len(stale_entry_keys(t)) + len(t.events) for t in transitions
+    )
+    return per_transition + len(summed_count_deltas(transitions))
+
+
 class DynamoViewRepository:
     """The read views on a DynamoDB table (see the module docstring for the item layout)."""
 
@@ -296,6 +329,20 @@ class DynamoViewRepository:
         item = response.get("Item")
         return view_from_item(from_attribute_values(item)) if item else None
 
+    def current_many(self, product_ids: Iterable[str]) -> dict[str, ProductView]:
+        """The stored view states of many products (strongly consistent), by product id.
+
+        Products without a view item are absent. One BatchGetItem per 100 products.
+        """
+        keys = [
+            {"pk": {"S": product_key(product_id)}, "sk": {"S": VIEW_SORT_KEY}}
+            for product_id in dict.fromkeys(product_ids)
+        ]
+        views = (
+            view_from_item(from_attribute_values(item)) for item in batch_get(self._client, self._table, keys)
+        )
+        return {view.product_id: view for view in views}
+
     def apply(self, transition: ViewTransition) -> bool:
         """Write the view, ADD the count deltas and log the events in one transaction.
 
@@ -310,40 +357,32 @@ class DynamoViewRepository:
         ValueError
             When the transition carries events but this repository has no event log.
         """
-        put: dict[str, Any] = {
-            "TableName": self._table,
-            "Item": to_attribute_values(view_item(transition.view)),
-        }
-        if transition.expected_version is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "version = :expected"
-            put["ExpressionAttributeValues"] = {":expected": {"N": str(transition.expected_version)}}
-        actions: list[dict[str, Any]] = [{"Put": put}, *self._entry_actions(transition)]
-        for category, delta in sorted(transition.count_deltas.items()):
-            if delta == 0:
-                continue
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": {"pk": {"S": COUNTS_PARTITION}, "sk": {"S": category}},
-                        "UpdateExpression": "SET entity = :entity ADD product_count :delta",
-                        "ExpressionAttributeValues": {
-                            ":entity": {"S": CATEGORY_COUNT_ENTITY},
-                            ":delta": {"N": str(delta)},
-                        },
-                    }
-                }
-            )
-        if transition.events:
-            if self._event_log is None:
-                raise ValueError("this views repository has no event log to record events in")
-            now = datetime.now(UTC)
-            actions += [
-                self._event_log.put_action(event, position, now)
-                for position, event in enumerate(transition.events)
-            ]
+        return self.apply_together([transition])
+
+    def apply_together(self, transitions: Sequence[ViewTransition]) -> bool:
+        """Apply transitions of different products in one transaction: all of them or none.
+
+        Count deltas of the same category are added up into one update. ``False`` when any view
+        is no longer at its expected version (or a concurrent transaction touched the same
+        items): nothing was written.
+
+        Raises
+        ------
+        ValueError
+            When two transitions are of one product, the transaction would exceed DynamoDB's
+            100 actions (:func:`transaction_size`), or a transition carries events but this
+            repository has no event log.
+        """
+        products = [transition.view.product_id for transition in transitions]
+        if len(set(products)) != len(products):
+            raise ValueError("a transaction can change each product's view only once")
+        size = transaction_size(transitions)
+        if size > TRANSACTION_LIMIT:
+            raise ValueError(f"{size} actions exceed one transaction ({TRANSACTION_LIMIT})")
+        actions = [action for transition in transitions for action in self._transition_actions(transition)]
+        actions += self._count_actions(transitions)
+        if not actions:
+            return True
         try:
             self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except ClientError as error:
@@ -355,21 +394,54 @@ class DynamoViewRepository:
             raise
         return True
 
+    def _transition_actions(self, transition: ViewTransition) -> list[dict[str, Any]]:
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_attribute_values(view_item(transition.view)),
+        }
+        if transition.expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :expected"
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(transition.expected_version)}}
+        actions: list[dict[str, Any]] = [{"Put": put}, *self._entry_actions(transition)]
+        if transition.events:
+            if self._event_log is None:
+                raise ValueError("this views repository has no event log to record events in")
+            now = datetime.now(UTC)
+            actions += [
+                self._event_log.put_action(event, position, now)
+                for position, event in enumerate(transition.events)
+            ]
+        return actions
+
+    def _count_actions(self, transitions: Sequence[ViewTransition]) -> list[dict[str, Any]]:
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"pk": {"S": COUNTS_PARTITION}, "sk": {"S": category}},
+                    "UpdateExpression": "SET entity = :entity ADD product_count :delta",
+                    "ExpressionAttributeValues": {
+                        ":entity": {"S": CATEGORY_COUNT_ENTITY},
+                        ":delta": {"N": str(delta)},
+                    },
+                }
+            }
+            for category, delta in sorted(summed_count_deltas(transitions).items())
+        ]
+
     def _entry_actions(self, transition: ViewTransition) -> list[dict[str, Any]]:
         # Entries ride on the view's guarded Put: the transaction writes all of them or none.
-        entries = entry_items(transition.view)
-        kept = {entry["sk"] for entry in entries}
-        stale = [
-            entry_sort_key(scope)
-            for scope in entry_scopes(transition.previous)
-            if entry_sort_key(scope) not in kept
-        ]
         key = product_key(transition.view.product_id)
         return [
-            *({"Put": {"TableName": self._table, "Item": to_attribute_values(entry)}} for entry in entries),
+            *(
+                {"Put": {"TableName": self._table, "Item": to_attribute_values(entry)}}
+                for entry in entry_items(transition.view)
+            ),
             *(
                 {"Delete": {"TableName": self._table, "Key": {"pk": {"S": key}, "sk": {"S": sort_key}}}}
-                for sort_key in stale
+                for sort_key in stale_entry_keys(transition)
             ),
         ]
 

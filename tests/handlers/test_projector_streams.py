@@ -113,7 +113,8 @@ def test_a_batch_whose_every_view_write_fails_is_retried_whole(
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "GetItem")
 
-    dynamodb_client().meta.events.register("before-call.dynamodb.GetItem", refuse)
+    for operation in ("GetItem", "BatchGetItem"):  # the one-by-one path reads with GetItem
+        dynamodb_client().meta.events.register(f"before-call.dynamodb.{operation}", refuse)
 
     with pytest.raises(Exception, match="All records failed"):
         invoke_projector(records)

@@ -17,8 +17,9 @@ from moto import mock_aws
 from local.resources import create_resources
 from local.streams import batches, lambda_event
 from projectors.catalog.handler import project_batch
-from projectors.catalog.projection import public_view
+from projectors.catalog.projection import is_product_record, parse_change, public_view, record_events
 from projectors.catalog.service import CatalogProjector, ProjectorSettings
+from shared.data.dynamo import paginate
 from shared.data.event_log import EventLogTable
 from shared.data.products import StockTooLow
 from shared.data.views import DynamoViewRepository
@@ -55,6 +56,7 @@ class ProjectionMachine(RuleBasedStateMachine):
             self.views, ProjectorSettings(images_base_url=BASE_URL, event_source="urn:test")
         )
         self.delivered: list[list[Any]] = []
+        self.read: list[Any] = []
 
     def _pick(self, index: int) -> str:
         live = sorted(self.catalog.products)
@@ -135,7 +137,9 @@ class ProjectionMachine(RuleBasedStateMachine):
 
     @rule(size=st.integers(1, 10), redeliver=st.booleans())
     def project(self, size: int, redeliver: bool) -> None:
-        for batch in batches(self.stream.read_new(), size):
+        new = self.stream.read_new()
+        self.read += new
+        for batch in batches(new, size):
             self._deliver(batch)
             if redeliver:
                 self._deliver(batch)
@@ -154,6 +158,11 @@ class ProjectionMachine(RuleBasedStateMachine):
     def counts_never_go_negative(self) -> None:
         assert all(count >= 0 for count in self.views.stored_counts().values())
 
+    def _logged_event_ids(self) -> list[str]:
+        client = boto3.client("dynamodb", region_name=REGION)
+        arguments = {"TableName": self.resources.names.events_table, "ProjectionExpression": "event_id"}
+        return [str(item["event_id"]["S"]) for item in paginate(client.scan, arguments)]
+
     def teardown(self) -> None:
         try:
             self.project(size=7, redeliver=False)
@@ -171,6 +180,15 @@ class ProjectionMachine(RuleBasedStateMachine):
             active = [p for p in self.catalog.products.values() if p.status is ProductStatus.ACTIVE]
             assert projected[0] == {p.id: public_view(p, BASE_URL).model_dump(mode="json") for p in active}
             assert projected[1] == dict(Counter(p.category for p in active))
+
+            # Every committed write's events are logged exactly once, whatever the batching.
+            expected = [
+                event.id
+                for record in self.read
+                if is_product_record(record)
+                for event in record_events(parse_change(record), "urn:test")
+            ]
+            assert sorted(self._logged_event_ids()) == sorted(expected)
         finally:
             self._mock.stop()
 

@@ -8,7 +8,6 @@ import socket
 from pathlib import Path
 
 import boto3
-import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
@@ -161,14 +160,17 @@ def test_apply_environment_removes_what_would_send_clients_elsewhere(monkeypatch
 def test_local_clients_use_the_runtimes_config_file_without_client_side_validation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/home/developer/.aws/config")  # teardown restores it
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/home/developer/.aws/config")
+    for name, value in aws_environment("http://127.0.0.1:4566").items():
+        monkeypatch.setenv(name, value)  # as apply_environment sets them; teardown restores
 
-    apply_environment(aws_environment("http://127.0.0.1:4566"))
-    # The functions' own client settings (dynamodb_client), with one attempt: nothing listens.
-    client = boto3.client("dynamodb", config=CLIENT_CONFIG.merge(Config(retries={"max_attempts": 1})))
+    # A new session, as the runtime's process creates after setting its environment. The
+    # functions' own client settings (dynamodb_client), with one attempt: nothing listens.
+    session = boto3.session.Session()
+    client = session.client("dynamodb", config=CLIENT_CONFIG.merge(Config(retries={"max_attempts": 1})))
 
     assert os.environ["AWS_CONFIG_FILE"] == str(LOCAL_AWS_CONFIG)
-    assert botocore.session.Session().get_scoped_config()["parameter_validation"] == "false"
+    assert session._session.get_scoped_config()["parameter_validation"] == "false"
     # An invalid request (a number as a string attribute) reaches the endpoint, not a client error.
     with pytest.raises(EndpointConnectionError):
         client.get_item(TableName="t", Key={"pk": {"S": 1}})

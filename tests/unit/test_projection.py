@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,11 +12,13 @@ import pytest
 from projectors.catalog.projection import (
     ChangeKind,
     ProductChange,
+    coalesce,
     crossed_types,
     event_id,
     inventory_events,
     is_product_record,
     plan_transition,
+    product_events,
     public_view,
     target_view,
     tombstone,
@@ -223,3 +227,40 @@ def test_a_removal_tombstones_one_version_past_the_last_write() -> None:
 def test_sku_guard_records_are_not_product_records() -> None:
     assert not is_product_record({"dynamodb": {"Keys": {"pk": {"S": "SKU#MUG-1"}}}})
     assert is_product_record({"dynamodb": {"Keys": {"pk": {"S": "PRODUCT#01J"}}}})
+
+
+def test_coalesced_transitions_expect_the_first_state_and_write_the_last_with_every_change() -> None:
+    base = product(version=2, category="kitchen")
+    versions = [
+        base,
+        base.model_copy(update={"version": 3, "category": "garden"}),
+        base.model_copy(update={"version": 4, "category": "garden", "status": ProductStatus.DRAFT}),
+    ]
+    stored, moved, hidden = (view_of(version, "") for version in versions)
+    events = [
+        product_events(ProductChange(f"e{new.version}", ChangeKind.MODIFY, old, new), "urn:test")[0]
+        for old, new in itertools.pairwise(versions)
+    ]
+    first = plan_transition(stored, moved)
+    second = plan_transition(moved, hidden)
+    assert first is not None
+    assert second is not None
+
+    merged = coalesce([replace(first, events=(events[0],)), replace(second, events=(events[1],))])
+
+    assert (merged.expected_version, merged.previous, merged.view) == (2, stored, hidden)
+    # kitchen -1, garden +1 then -1: the garden count nets to nothing and is left out.
+    assert merged.count_deltas == {"kitchen": -1}
+    assert list(merged.events) == events
+
+
+def test_only_one_products_transitions_can_be_coalesced() -> None:
+    one = plan_transition(None, _view(1))
+    other = plan_transition(None, view_of(product(id="p2", version=1), ""))
+    assert one is not None
+    assert other is not None
+
+    with pytest.raises(ValueError, match="one product"):
+        coalesce([one, other])
+    with pytest.raises(ValueError, match="nothing"):
+        coalesce([])
