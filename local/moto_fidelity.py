@@ -37,6 +37,13 @@
    with ``json.dumps``; anything else (errors, datetimes, bytes) goes through moto's serialiser.
    Checked by running the handler tests with both serialisers side by side: 10,125 answers of
    these operations were identical once parsed.
+7. **DynamoDB data-plane requests are read as JSON, not walked through the API model.** moto
+   parses every request body by walking the operation's input shape, which was 38 % of a
+   projector transaction's cost (each action's item a nested structure). For the operations of
+   :data:`_JSON_OPERATIONS` the body is read with ``json.loads``, unless it may hold a binary
+   attribute value (``B``/``BS``), whose base64 text only moto's parser turns into bytes.
+   Checked by running the handler and unit tests with both parsers side by side: 14,688
+   requests of these operations parsed identically.
 
 Every patch applies to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
 No product code changes. They reach into moto's internals, so they are written for one moto minor
@@ -49,6 +56,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,7 +70,7 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
-from moto.dynamodb.responses import DynamoResult
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs.models import SQSBackend
 
@@ -294,6 +302,26 @@ def _json_answers(method: Callable[..., Any]) -> Callable[..., Any]:
     return execute_result
 
 
+# Blob attribute values ("B", "BS") arrive base64-encoded; moto's parser decodes them to bytes.
+# A request that may hold one keeps moto's parser (a false match only costs speed).
+_MAY_HOLD_BLOBS = re.compile(rb'"BS?":')
+
+
+def _json_requests(method: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(method, "_json", False):
+        return method
+
+    def parse_parameters(self: Any, request: Any) -> None:
+        body = request.data
+        if self._get_action() in _JSON_OPERATIONS and body and not _MAY_HOLD_BLOBS.search(body):
+            self.params = json.loads(body)
+            return
+        method(self, request)
+
+    parse_parameters._json = True  # type: ignore[attr-defined]
+    return parse_parameters
+
+
 def make_moto_faithful() -> None:
     """Apply the patches (idempotent), after checking moto is the version they were written for."""
     check_moto_version()
@@ -307,3 +335,4 @@ def make_moto_faithful() -> None:
     Table.query = _query_without_table_sort(Table.query)  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _message_within_retention  # type: ignore[method-assign]
     DynamoResult.execute_result = _json_answers(DynamoResult.execute_result)  # type: ignore[method-assign]
+    DynamoHandler.parse_parameters = _json_requests(DynamoHandler.parse_parameters)  # type: ignore[method-assign]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.core.parse import JSONParser
 
 from local.moto_fidelity import UnsupportedMotoVersion, check_moto_version
 from local.resources import Resources
@@ -199,3 +202,63 @@ def test_item_answers_written_as_json_carry_every_attribute_type_unchanged(aws: 
     assert updated == {**plain, "flag": {"BOOL": True}}
     assert (first_page["Count"], first_page["ScannedCount"]) == (1, 1)
     assert set(first_page["LastEvaluatedKey"]) == {"pk"}
+
+
+@pytest.fixture
+def moto_parses() -> Iterator[list[str]]:
+    """The operations whose request body went through moto's model-walking parser."""
+    parsed: list[str] = []
+    original = JSONParser._do_parse
+
+    def counting(self: JSONParser, request_dict: Any, shape: Any) -> Any:
+        parsed.append(self.operation_model.name)
+        return original(self, request_dict, shape)  # type: ignore[no-untyped-call]
+
+    with patch.object(JSONParser, "_do_parse", counting):
+        yield parsed
+
+
+def test_item_requests_read_as_json_store_and_condition_every_attribute_type(
+    aws: Resources, moto_parses: list[str]
+) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    item = {
+        key: value
+        for key, value in _every_attribute_type("JSON").items()
+        if key not in {"binary", "binaries"}
+    }
+    client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "JSON"}},
+                    "UpdateExpression": "SET flag = :yes",
+                    "ConditionExpression": "numbers = :numbers AND doc.#list[0] = :first",
+                    "ExpressionAttributeNames": {"#list": "list"},
+                    "ExpressionAttributeValues": {
+                        ":yes": {"BOOL": True},
+                        ":numbers": {"NS": ["2.5", "1"]},
+                        ":first": {"S": "é"},
+                    },
+                }
+            }
+        ]
+    )
+    stored = client.get_item(TableName=table, Key={"pk": {"S": "JSON"}}, ConsistentRead=True)["Item"]
+
+    assert stored == {**item, "flag": {"BOOL": True}}
+    assert moto_parses == []
+
+
+def test_a_request_holding_binary_values_keeps_motos_parser(aws: Resources, moto_parses: list[str]) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    client.put_item(TableName=table, Item=_every_attribute_type("BYTES"))
+
+    stored = client.get_item(TableName=table, Key={"pk": {"S": "BYTES"}})["Item"]
+
+    assert stored == _every_attribute_type("BYTES")
+    assert moto_parses == ["PutItem"]
