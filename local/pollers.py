@@ -45,8 +45,12 @@ class Poller(threading.Thread):
         self._idle_polls = 0
 
     def poll_once(self) -> bool:
-        """Do one unit of work; return False when there was nothing to do."""
+        """Do one unit of work; return False when there was nothing to do (yet)."""
         raise NotImplementedError
+
+    def has_work_in_hand(self) -> bool:
+        """Whether work was taken in but deferred: such a poll is not an idle one."""
+        return False
 
     def run(self) -> None:
         """Poll until stopped; an unexpected error is logged and the next poll backs off."""
@@ -60,9 +64,10 @@ class Poller(threading.Thread):
                 log.exception("%s: poll failed", self.name)
                 busy = False
             if not busy:
-                with self._idle:
-                    self._idle_polls += 1
-                    self._idle.notify_all()
+                if not self.has_work_in_hand():
+                    with self._idle:
+                        self._idle_polls += 1
+                        self._idle.notify_all()
                 self._stopping.wait(self.interval * min(2**failures, 50))
 
     def wait_idle(self, timeout: float) -> bool:
@@ -206,8 +211,9 @@ class StreamPoller(Poller):
       the poller moves past the records it names, so one bad record cannot stall the shard.
 
     With a ``record_filter`` (the mapping's filter criteria) records that do not match are dropped
-    before batching, as Lambda drops them. Lambda's batching window is not reproduced: locally a
-    write should show within one poll.
+    before batching, as Lambda drops them. With a ``batching_window`` (seconds), a batch that is
+    not full waits until its oldest record has been in hand that long, as Lambda's
+    ``MaximumBatchingWindowInSeconds`` gathers records; ``clock`` measures it.
     """
 
     def __init__(
@@ -227,12 +233,17 @@ class StreamPoller(Poller):
         name: str = "stream-poller",
         wake: Callable[[], bool] | None = None,
         hold: Callable[[], bool] | None = None,
+        batching_window: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(name=name, interval=interval)
         self._wake = wake
         self._hold = hold
-        if batch_size < 1 or max_retries < 0:
-            raise ValueError("batch_size must be ≥ 1 and max_retries ≥ 0")
+        if batch_size < 1 or max_retries < 0 or batching_window < 0:
+            raise ValueError("batch_size must be ≥ 1, max_retries and batching_window ≥ 0")
+        self._batching_window = batching_window
+        self._clock = clock
+        self._gathering_since: float | None = None
         self._source = source
         self._invoke = invoke
         self._on_failure = on_failure
@@ -255,6 +266,10 @@ class StreamPoller(Poller):
         """Records read from the stream and not yet checkpointed."""
         return len(self._pending)
 
+    def has_work_in_hand(self) -> bool:
+        """Whether records are in hand (gathering, held back or being retried)."""
+        return bool(self._pending)
+
     def poll_once(self) -> bool:
         """Read new records and deliver at most one batch; False when there was nothing to do.
 
@@ -273,6 +288,8 @@ class StreamPoller(Poller):
         self._pending.extend(new)
         if not self._pending:
             return False
+        if self._gathering(len(self._pending)):
+            return False
         batch = [self._pending[i] for i in range(min(self._limit, len(self._pending)))]
         try:
             result = self._invoke(lambda_event(batch))
@@ -288,6 +305,19 @@ class StreamPoller(Poller):
             self._checkpoint(failed_at)
         self._retry_or_give_up([self._pending[0]], function_error=None)
         return True
+
+    def _gathering(self, in_hand: int) -> bool:
+        # The window runs from the first record in hand of a batch not yet delivered.
+        if self._batching_window <= 0 or in_hand >= self._limit or self._attempts > 0:
+            self._gathering_since = None
+            return False
+        now = self._clock()
+        if self._gathering_since is None:
+            self._gathering_since = now
+        if now - self._gathering_since < self._batching_window:
+            return True
+        self._gathering_since = None
+        return False
 
     def _first_failure(self, batch: Sequence[Mapping[str, Any]], result: Any) -> int | None:
         failures = result.get("batchItemFailures") if isinstance(result, Mapping) else None

@@ -61,6 +61,10 @@ SEED_PROJECTION_TIMEOUT = 15.0
 LOCAL_SWEEP_INTERVAL_SECONDS = 1.0
 # How long the event publisher and the sweep may hold back behind the projector (decision 65).
 PUBLISHER_MAX_WAIT_SECONDS = 5.0
+# The projector's mapping gathers records for up to its batching window (1 s in cdk.json), so a
+# burst reaches the projector in batches it writes in shared transactions. Locally the window is
+# cut to this: a burst still arrives in batches, and a single write still shows in a moment.
+LOCAL_MAX_BATCHING_WINDOW_SECONDS = 0.2
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -92,6 +96,7 @@ class StackDefaults:
     """The dev stage's settings the local runtime reproduces (from ``cdk.json`` when available)."""
 
     batch_size: int = 100
+    max_batching_window_seconds: int = 1
     retry_attempts: int = 5
     cache_max_age: int = 60
     cache_s_maxage: int = 300
@@ -127,6 +132,9 @@ def stack_defaults(path: Path = CDK_JSON) -> StackDefaults:
         base = StackDefaults()
         return StackDefaults(
             batch_size=int(stream.get("batch_size", base.batch_size)),
+            max_batching_window_seconds=int(
+                stream.get("max_batching_window_seconds", base.max_batching_window_seconds)
+            ),
             retry_attempts=int(stream.get("retry_attempts", base.retry_attempts)),
             cache_max_age=int(cache.get("max_age", base.cache_max_age)),
             cache_s_maxage=int(cache.get("s_maxage", base.cache_s_maxage)),
@@ -514,6 +522,7 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(PRODUCT_RECORDS_FILTER),
             wake=products_stream.has_unread,
+            batching_window=min(defaults.max_batching_window_seconds, LOCAL_MAX_BATCHING_WINDOW_SECONDS),
         )
 
         def hold_while(busy: Callable[[], bool]) -> HoldWhile:

@@ -85,6 +85,7 @@ def test_stack_defaults_come_from_the_dev_stage_in_cdk_json() -> None:
 
     assert defaults.batch_size == context["stream"]["batch_size"]
     assert defaults.retry_attempts == context["stream"]["retry_attempts"]
+    assert defaults.max_batching_window_seconds == context["stream"]["max_batching_window_seconds"]
     assert defaults.cache_s_maxage == context["cache"]["s_maxage"]
     assert defaults.admin_allowed_origins == tuple(context["admin_allowed_origins"])
 
