@@ -17,16 +17,28 @@ from local.streams import StreamReader, lambda_event
 from tests.builders import call, handler_for, product_body, reset_process_caches
 
 
+def items_of(operation: str, params: dict[str, Any]) -> int:
+    """The items one request reads or writes, which DynamoDB bills by: a transaction's actions,
+    a batch read's keys; one for any other request."""
+    if operation == "TransactWriteItems":
+        return len(params.get("TransactItems", []))
+    if operation == "BatchGetItem":
+        return sum(len(table.get("Keys", [])) for table in params.get("RequestItems", {}).values())
+    return 1
+
+
 class CallCounter:
-    """Counts every AWS API request any botocore client makes while installed."""
+    """Counts every AWS API request any botocore client makes while installed, and its items."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
 
-    def __call__(self, event_name: str, **_: Any) -> None:
-        # before-call.<service>.<Operation>
+    def __call__(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
+        # before-parameter-build.<service>.<Operation>: the request's parameters as the caller gave them
         service, operation = event_name.split(".", 2)[1:]
         self.calls[f"{service}:{operation}"] += 1
+        self.items[f"{service}:{operation}"] += items_of(operation, params or {})
 
 
 _COUNTER = CallCounter()
@@ -36,14 +48,18 @@ def _install_counter() -> None:
     # Clients copy the session's event hooks when they are created, so install before any exists.
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
-    boto3.DEFAULT_SESSION.events.register("before-call", _COUNTER)
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", _COUNTER)
 
 
 def _count(operation: Callable[[], Any]) -> dict[str, Any]:
-    before = Counter(_COUNTER.calls)
+    calls_before, items_before = Counter(_COUNTER.calls), Counter(_COUNTER.items)
     operation()
-    calls = _COUNTER.calls - before
-    return {"total": sum(calls.values()), "by_operation": dict(sorted(calls.items()))}
+    calls, items = _COUNTER.calls - calls_before, _COUNTER.items - items_before
+    return {
+        "total": sum(calls.values()),
+        "by_operation": dict(sorted(calls.items())),
+        "items_by_operation": dict(sorted(items.items())),
+    }
 
 
 def measure(_: Context) -> Measured:

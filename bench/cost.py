@@ -42,30 +42,33 @@ WORKLOAD = {
     "projector_batch_size": 100,
 }
 
-# Request units per call, for items up to 1 KB (writes) / 4 KB (reads). A transaction writes two
-# items (product and SKU guard, or view and category count) at two WRU each; reads are counted
-# as strongly consistent, one RRU, which overstates eventually consistent reads.
+# Request units per billed item (``items_by_operation``: a transaction's actions, a batch read's
+# keys, otherwise one per call), for items up to 1 KB written / 4 KB read. A transaction bills two
+# WRU per item; reads are counted as strongly consistent, one RRU, which overstates eventually
+# consistent reads.
 _UNITS = {
     "dynamodb:GetItem": ("read", 1.0),
+    "dynamodb:BatchGetItem": ("read", 1.0),
     "dynamodb:Query": ("read", 21 / 4),  # a page of 20 plus the look-ahead, 1 KB each
     "dynamodb:PutItem": ("write", 1.0),
     "dynamodb:UpdateItem": ("write", 1.0),
-    "dynamodb:TransactWriteItems": ("write", 4.0),
+    "dynamodb:TransactWriteItems": ("write", 2.0),
     "sns:PublishBatch": ("sns", 1.0),
 }
 ADMIN_WRITE_MIX = ("create", "patch", "inventory_adjust")
 
 
-def _calls_cost(by_operation: dict[str, int | float]) -> float:
+def _calls_cost(figure: dict[str, Any]) -> float:
+    """Dollars of the requests one ``aws_calls`` figure counted, by the items each billed."""
     prices = {
         "read": PRICES["dynamodb_read_request_unit"],
         "write": PRICES["dynamodb_write_request_unit"],
         "sns": PRICES["sns_publish_request"],
     }
     total = 0.0
-    for operation, calls in by_operation.items():
+    for operation, items in figure.get("items_by_operation", figure["by_operation"]).items():
         kind, units = _UNITS[operation]
-        total += calls * units * prices[kind]
+        total += items * units * prices[kind]
     return total
 
 
@@ -83,8 +86,8 @@ def public_reads_per_million(calls: dict[str, Any], hit_ratio: float) -> float:
     share = WORKLOAD["list_share"]
     origin = (
         _api_invocation()
-        + (1 - share) * _calls_cost(calls["public_get_edge_miss"]["by_operation"])
-        + share * _calls_cost(calls["public_list_page"]["by_operation"])
+        + (1 - share) * _calls_cost(calls["public_get_edge_miss"])
+        + share * _calls_cost(calls["public_list_page"])
     )
     edge = (
         PRICES["cloudfront_https_request"] + WORKLOAD["item_kb"] / 1024**2 * PRICES["cloudfront_transfer_gb"]
@@ -111,12 +114,12 @@ def seed_public_reads_per_million(scan_examined_per_page: float, hit_ratio: floa
 
 def admin_writes_per_10k(calls: dict[str, Any], projected: bool = True) -> float:
     """An even mix of create, patch and stock adjustment; with the projector's work per change."""
-    per_write = sum(
-        _api_invocation() + _calls_cost(calls[op]["by_operation"]) for op in ADMIN_WRITE_MIX
-    ) / len(ADMIN_WRITE_MIX)
+    per_write = sum(_api_invocation() + _calls_cost(calls[op]) for op in ADMIN_WRITE_MIX) / len(
+        ADMIN_WRITE_MIX
+    )
     if projected:
         batch = calls["projector_batch"]
-        per_record = _calls_cost(batch["by_operation"]) / max(batch["records"], 1)
+        per_record = _calls_cost(batch) / max(batch["records"], 1)
         invocation = PRICES["lambda_request"] / WORKLOAD["projector_batch_size"]
         duration = (
             WORKLOAD["lambda_ms_per_projected_record"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -78,8 +79,12 @@ def test_browse_with_every_filter_and_page_without_repeats(catalog: LocalCatalog
     assert ids("stock=out_of_stock") == expect(lambda p: p["inventory"] == 0)
     assert ids("stock=low_stock") == expect(lambda p: 0 < p["inventory"] < 5)
     assert ids("stock=in_stock") == expect(lambda p: p["inventory"] >= 5)
+    # Compared as instants, newest first: the text drops a zero fraction ("…:01Z" sorts after
+    # "…:01.5Z"), and the wall clock the timestamps come from may be stepped between two creates.
     since = created[4]["updated_at"]
-    assert ids(f"updated_since={quote(since)}") == expect(lambda p: p["updated_at"] >= since)
+    newer = [p for p in created if datetime.fromisoformat(p["updated_at"]) >= datetime.fromisoformat(since)]
+    newer.sort(key=lambda p: (datetime.fromisoformat(p["updated_at"]), p["id"]), reverse=True)
+    assert ids(f"updated_since={quote(since)}") == [p["id"] for p in newer]
     assert ids(
         f"status=active&category=hats&stock=out_of_stock&updated_since={quote(created[0]['updated_at'])}"
     ) == [created[0]["id"]]
