@@ -52,6 +52,10 @@ class Poller(threading.Thread):
         """Whether work was taken in but deferred: such a poll is not an idle one."""
         return False
 
+    def idle_wait(self) -> float:
+        """Seconds to wait after a poll that did nothing (the poll interval)."""
+        return self.interval
+
     def run(self) -> None:
         """Poll until stopped; an unexpected error is logged and the next poll backs off."""
         failures = 0
@@ -68,7 +72,7 @@ class Poller(threading.Thread):
                     with self._idle:
                         self._idle_polls += 1
                         self._idle.notify_all()
-                self._stopping.wait(self.interval * min(2**failures, 50))
+                self._stopping.wait(self.interval * min(2**failures, 50) if failures else self.idle_wait())
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until a whole poll that began after this call found nothing to do.
@@ -211,9 +215,10 @@ class StreamPoller(Poller):
       the poller moves past the records it names, so one bad record cannot stall the shard.
 
     With a ``record_filter`` (the mapping's filter criteria) records that do not match are dropped
-    before batching, as Lambda drops them. With a ``batching_window`` (seconds), a batch that is
-    not full waits until its oldest record has been in hand that long, as Lambda's
-    ``MaximumBatchingWindowInSeconds`` gathers records; ``clock`` measures it.
+    before batching, as Lambda drops them. With a ``batching_window`` (seconds) the poller delivers
+    at most one batch that is not full per window, as Lambda's ``MaximumBatchingWindowInSeconds``
+    gathers records under load; after a quiet window a record goes at once (Lambda would still
+    wait). ``clock`` measures it.
     """
 
     def __init__(
@@ -243,7 +248,7 @@ class StreamPoller(Poller):
             raise ValueError("batch_size must be ≥ 1, max_retries and batching_window ≥ 0")
         self._batching_window = batching_window
         self._clock = clock
-        self._gathering_since: float | None = None
+        self._last_delivered_at: float | None = None
         self._source = source
         self._invoke = invoke
         self._on_failure = on_failure
@@ -291,6 +296,7 @@ class StreamPoller(Poller):
         if self._gathering(len(self._pending)):
             return False
         batch = [self._pending[i] for i in range(min(self._limit, len(self._pending)))]
+        self._last_delivered_at = self._clock()
         try:
             result = self._invoke(lambda_event(batch))
         except Exception as error:
@@ -307,17 +313,23 @@ class StreamPoller(Poller):
         return True
 
     def _gathering(self, in_hand: int) -> bool:
-        # The window runs from the first record in hand of a batch not yet delivered.
+        # Under load, one batch per window: records arriving within the window of the previous
+        # batch wait for the window to end (or the batch to fill); after a quiet window, the
+        # first record goes at once.
         if self._batching_window <= 0 or in_hand >= self._limit or self._attempts > 0:
-            self._gathering_since = None
             return False
-        now = self._clock()
-        if self._gathering_since is None:
-            self._gathering_since = now
-        if now - self._gathering_since < self._batching_window:
-            return True
-        self._gathering_since = None
-        return False
+        return self._window_left() > 0
+
+    def _window_left(self) -> float:
+        if self._last_delivered_at is None:
+            return 0.0
+        return self._batching_window - (self._clock() - self._last_delivered_at)
+
+    def idle_wait(self) -> float:
+        """Until the batching window ends if records wait in it; otherwise the poll interval."""
+        if self._pending and self._window_left() > 0:
+            return min(self.interval, self._window_left())
+        return self.interval
 
     def _first_failure(self, batch: Sequence[Mapping[str, Any]], result: Any) -> int | None:
         failures = result.get("batchItemFailures") if isinstance(result, Mapping) else None

@@ -429,44 +429,51 @@ def test_a_schedule_whose_probe_says_no_skips_the_tick() -> None:
     assert events[0]["detail-type"] == "Scheduled Event"
 
 
-def test_a_batch_that_is_not_full_waits_out_the_batching_window_from_its_first_record() -> None:
-    stream, projector, clock = Stream(3), Projector(), Clock()
+def test_under_load_records_wait_out_the_window_of_the_previous_batch_and_go_together() -> None:
+    stream, projector, clock = Stream(1), Projector(), Clock()
     p = poller(stream, projector, [], batching_window=0.2, clock=clock)
 
-    gathering = p.poll_once()
-    clock.now = 0.15
+    after_quiet = p.poll_once()  # nothing delivered before: the first record goes at once
+    clock.now = 0.05
     stream.waiting = [record(2000)]
-    still_gathering = p.poll_once()
+    within_window = p.poll_once()
+    clock.now = 0.15
+    stream.waiting = [record(2001)]
+    still_within = p.poll_once()
+    wait = p.idle_wait()
     clock.now = 0.2
-    delivered = p.poll_once()
+    window_over = p.poll_once()
 
-    assert (gathering, still_gathering, delivered) == (False, False, True)
-    assert projector.batches == [["1000", "1001", "1002", "2000"]]
-    # Records in hand are work, not idleness: a caller waiting for the poller to go idle waits.
+    assert (after_quiet, within_window, still_within, window_over) == (True, False, False, True)
+    assert projector.batches == [["1000"], ["2000", "2001"]]
+    assert wait == pytest.approx(0.05)
     assert not p.has_work_in_hand()
 
 
-def test_a_full_batch_goes_at_once_and_the_window_restarts_for_the_rest() -> None:
-    stream, projector, clock = Stream(5), Projector(), Clock()
+def test_a_full_batch_goes_at_once_and_the_rest_waits_for_the_window() -> None:
+    stream, projector, clock = Stream(9), Projector(), Clock()
     p = poller(stream, projector, [], batch_size=4, batching_window=0.2, clock=clock)
 
-    full = p.poll_once()
+    first = p.poll_once()
+    full_within_window = p.poll_once()
     rest = p.poll_once()
 
-    assert (full, rest) == (True, False)
-    assert projector.batches == [["1000", "1001", "1002", "1003"]]
+    assert (first, full_within_window, rest) == (True, True, False)
+    assert projector.batches == [["1000", "1001", "1002", "1003"], ["1004", "1005", "1006", "1007"]]
     assert p.has_work_in_hand()
 
 
 def test_the_poller_thread_is_not_idle_while_records_wait_in_the_window() -> None:
-    projector = Projector()
-    p = poller(Stream(2), projector, [], batching_window=0.3, interval=0.01)
+    stream, projector = Stream(1), Projector()
+    p = poller(stream, projector, [], batching_window=0.3, interval=0.01)
     p.start()
     try:
-        idle_before_delivery = p.wait_idle(timeout=0.15)
+        assert p.wait_idle(timeout=2)  # the first record went at once
+        stream.waiting = [record(2000)]
+        idle_within_window = p.wait_idle(timeout=0.1)
         idle_after = p.wait_idle(timeout=2)
     finally:
         p.stop()
 
-    assert (idle_before_delivery, idle_after) == (False, True)
-    assert projector.batches == [["1000", "1001"]]
+    assert (idle_within_window, idle_after) == (False, True)
+    assert projector.batches == [["1000"], ["2000"]]
