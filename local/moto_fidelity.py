@@ -2,7 +2,10 @@
 
 1. **One request at a time.** DynamoDB evaluates a condition and applies its write atomically;
    moto's in-memory backend does not, so two threads could both pass ``inventory >= :needed``
-   and oversell. Serialising requests restores the guarantee.
+   and oversell. Serialising requests restores the guarantee. The lock is granted in arrival
+   order (:class:`FairRequestLock`): with ``RLock`` a projector writing transaction after
+   transaction took it straight back each time, and an admin write or import batch waited
+   for the whole batch.
 2. **Transactions cost what they touch.** moto backs up every table a transaction names with a
    deep copy (to roll back on failure), so each write costs O(table size): with 1,000 products a
    create took ~190 ms and the local runtime grew by gigabytes. The backup here keeps only the
@@ -58,6 +61,7 @@ import functools
 import json
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -77,7 +81,42 @@ from moto.sqs.models import SQSBackend
 # The moto minor version whose internals these patches were written against and tested with.
 PATCHED_MOTO_VERSION = (5, 2)
 
-_REQUEST_LOCK = threading.RLock()
+class FairRequestLock:
+    """A reentrant lock granted in the order it was asked for.
+
+    ``threading.RLock`` lets the thread that releases it take it straight back: a projector
+    writing transaction after transaction kept the lock for its whole batch while a request
+    waiting for it (an admin write, an import batch) woke each time too late. Here each waiting
+    thread gets its turn in arrival order.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._waiting: deque[int] = deque()
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._changed:
+            if self._owner == me:
+                self._depth += 1
+                return
+            self._waiting.append(me)
+            while self._owner is not None or self._waiting[0] != me:
+                self._changed.wait()
+            self._waiting.popleft()
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._changed:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._changed.notify_all()
+
+
+_REQUEST_LOCK = FairRequestLock()
 
 
 class UnsupportedMotoVersion(RuntimeError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
@@ -12,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.parse import JSONParser
 
-from local.moto_fidelity import UnsupportedMotoVersion, check_moto_version
+from local.moto_fidelity import FairRequestLock, UnsupportedMotoVersion, check_moto_version
 from local.resources import Resources
 from local.streams import StreamReader
 
@@ -262,3 +264,47 @@ def test_a_request_holding_binary_values_keeps_motos_parser(aws: Resources, moto
 
     assert stored == _every_attribute_type("BYTES")
     assert moto_parses == ["PutItem"]
+
+
+def _queued(lock: FairRequestLock, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(lock._waiting) < count:  # the threads have asked, in the order they were started
+        assert time.monotonic() < deadline, "the waiting threads never queued"
+        time.sleep(0.001)
+
+
+def test_the_request_lock_is_reentrant_and_granted_in_arrival_order() -> None:
+    lock, granted = FairRequestLock(), []
+
+    def take(name: str) -> None:
+        with lock:
+            granted.append(name)
+
+    with lock, lock:  # reentrant: a request that makes a request of its own does not deadlock
+        waiters = [threading.Thread(target=take, args=(name,)) for name in ("first", "second")]
+        for count, waiter in enumerate(waiters, start=1):
+            waiter.start()
+            _queued(lock, count)
+    for waiter in waiters:
+        waiter.join(5)
+
+    assert granted == ["first", "second"]
+
+
+def test_a_thread_that_releases_the_request_lock_and_asks_again_waits_its_turn() -> None:
+    lock, granted = FairRequestLock(), []
+
+    def wait_for_turn() -> None:
+        with lock:
+            granted.append("waiter")
+
+    waiter = threading.Thread(target=wait_for_turn)
+
+    with lock:
+        waiter.start()
+        _queued(lock, 1)
+    with lock:  # straight back, as a projector writing transaction after transaction would
+        granted.append("releaser")
+    waiter.join(5)
+
+    assert granted == ["waiter", "releaser"]
