@@ -81,6 +81,7 @@ from moto.sqs.models import SQSBackend
 # The moto minor version whose internals these patches were written against and tested with.
 PATCHED_MOTO_VERSION = (5, 2)
 
+
 class FairRequestLock:
     """A reentrant lock granted in the order it was asked for.
 
