@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from shared.http import parse_json
 from shared.models.product import (
     Availability,
     CreateProductRequest,
     InventoryAdjustmentRequest,
     availability_of,
+    parse_json,
 )
 from tests.builders import product_body
 
