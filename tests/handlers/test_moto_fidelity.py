@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -308,3 +309,78 @@ def test_a_thread_that_releases_the_request_lock_and_asks_again_waits_its_turn()
     waiter.join(5)
 
     assert granted == ["waiter", "releaser"]
+
+
+def test_one_update_expression_text_applies_each_requests_own_values_and_names(aws: Resources) -> None:
+    # The parsed expression is shared between requests: neither request may see the other's values.
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    expression = "SET #field = :value ADD tally :step"
+    for key, field, value, step in (("FIRST", "colour", "red", "1"), ("SECOND", "size", "XL", "5")):
+        for _ in range(2):
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": key}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#field": field},
+                ExpressionAttributeValues={":value": {"S": value}, ":step": {"N": step}},
+            )
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "FIRST"}},
+                    "UpdateExpression": expression,
+                    "ExpressionAttributeNames": {"#field": "shape"},
+                    "ExpressionAttributeValues": {":value": {"S": "round"}, ":step": {"N": "-2"}},
+                }
+            }
+        ]
+    )
+    stored = {
+        key: client.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True)["Item"]
+        for key in ("FIRST", "SECOND")
+    }
+
+    assert stored == {
+        "FIRST": {"pk": {"S": "FIRST"}, "colour": {"S": "red"}, "shape": {"S": "round"}, "tally": {"N": "0"}},
+        "SECOND": {"pk": {"S": "SECOND"}, "size": {"S": "XL"}, "tally": {"N": "10"}},
+    }
+
+
+def test_an_invalid_update_expression_is_refused_every_time_and_writes_nothing(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    errors = []
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": "BROKEN"}},
+                UpdateExpression="SET = :value",
+                ExpressionAttributeValues={":value": {"S": "x"}},
+            )
+        errors.append(refused.value.response["Error"]["Code"])
+
+    assert errors == ["ValidationException", "ValidationException"]
+    assert "Item" not in client.get_item(TableName=table, Key={"pk": {"S": "BROKEN"}})
+
+
+def test_the_lookups_computed_once_answer_what_moto_computes_each_time() -> None:
+    import inspect
+
+    import moto
+    from moto import backends
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    package = Path(moto.__file__).parent
+    modules = {
+        entry.name for entry in package.iterdir() if entry.is_dir() and not entry.name.startswith("__")
+    }
+    methods = [name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction)]
+
+    assert set(backends.list_of_moto_modules()) == modules
+    assert list(backends.list_of_moto_modules()) == sorted(modules)  # readable twice, in moto's order
+    assert responses.method_names_from_class(DynamoHandler) == methods  # type: ignore[attr-defined]
