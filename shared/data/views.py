@@ -237,10 +237,34 @@ def entry_scopes(view: ProductView | None) -> list[str]:
 
 def entry_items(view: ProductView) -> list[dict[str, Any]]:
     """The plain discovery entry items of a visible view (empty for hidden ones)."""
+    shared = _entry_shared_attributes(view)
+    if shared is None:
+        return []
+    return [{**shared, **_entry_own_attributes(scope)} for scope in entry_scopes(view)]
+
+
+def entry_attribute_items(view: ProductView) -> list[dict[str, Any]]:
+    """The discovery entry items of a view as DynamoDB attribute values (empty for hidden ones).
+
+    What the entries share (the public document included) is serialised once, not once per
+    entry: the same items as :func:`entry_items` gives, for a sixth of the work.
+    """
+    shared = _entry_shared_attributes(view)
+    if shared is None:
+        return []
+    common = to_attribute_values(shared)
+    return [{**common, **to_attribute_values(_entry_own_attributes(scope))} for scope in entry_scopes(view)]
+
+
+def _entry_own_attributes(scope: str) -> dict[str, Any]:
+    return {"sk": entry_sort_key(scope), DISCOVERY_SCOPE: scope}
+
+
+def _entry_shared_attributes(view: ProductView) -> dict[str, Any] | None:
     public = view.public
     if public is None or not view.visible:
-        return []
-    shared = {
+        return None
+    return {
         "pk": product_key(view.product_id),
         "entity": DISCOVERY_ENTITY,
         "product_id": view.product_id,
@@ -254,7 +278,6 @@ def entry_items(view: ProductView) -> list[dict[str, Any]]:
         "words": discovery.words_field(public.name, public.sku),
         "public": document_text(public),
     }
-    return [{**shared, "sk": entry_sort_key(scope), DISCOVERY_SCOPE: scope} for scope in entry_scopes(view)]
 
 
 def view_from_item(item: Mapping[str, Any]) -> ProductView:
@@ -436,8 +459,8 @@ class DynamoViewRepository:
         key = product_key(transition.view.product_id)
         return [
             *(
-                {"Put": {"TableName": self._table, "Item": to_attribute_values(entry)}}
-                for entry in entry_items(transition.view)
+                {"Put": {"TableName": self._table, "Item": entry}}
+                for entry in entry_attribute_items(transition.view)
             ),
             *(
                 {"Delete": {"TableName": self._table, "Key": {"pk": {"S": key}, "sk": {"S": sort_key}}}}
@@ -451,7 +474,7 @@ class DynamoViewRepository:
         For rebuilds: entries of a view written before discovery existed (or damaged by hand)
         are restored without a version change. ``False`` when the view moved on meanwhile.
         """
-        entries = entry_items(view)
+        entries = entry_attribute_items(view)
         if not entries:
             return True
         check = {
@@ -462,7 +485,7 @@ class DynamoViewRepository:
                 "ExpressionAttributeValues": {":expected": {"N": str(view.version)}},
             }
         }
-        puts = [{"Put": {"TableName": self._table, "Item": to_attribute_values(entry)}} for entry in entries]
+        puts = [{"Put": {"TableName": self._table, "Item": entry}} for entry in entries]
         try:
             self._client.transact_write_items(TransactItems=[check, *puts])  # type: ignore[list-item]
         except ClientError as error:
@@ -484,8 +507,8 @@ class DynamoViewRepository:
         """Bulk-load view items without guards or counts: only for seeding test and bench tables."""
         batch: list[dict[str, Any]] = []
         for view in views:
-            for item in (view_item(view), *entry_items(view)):
-                batch.append({"PutRequest": {"Item": to_attribute_values(item)}})
+            for item in (to_attribute_values(view_item(view)), *entry_attribute_items(view)):
+                batch.append({"PutRequest": {"Item": item}})
                 if len(batch) == 25:
                     self._write_batch(batch)
                     batch = []

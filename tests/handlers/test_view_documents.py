@@ -12,7 +12,13 @@ from local.resources import Resources
 from local.streams import StreamReader
 from shared.data.admin_listing import ADMIN_DOCUMENT, AdminFilters, AdminListing
 from shared.data.dynamo import from_attribute_values, to_attribute_values
-from shared.data.views import DynamoViewRepository
+from shared.data.views import (
+    VIEW_SORT_KEY,
+    DynamoViewRepository,
+    entry_attribute_items,
+    entry_items,
+    entry_scopes,
+)
 from shared.discovery import Discovery
 from shared.models.product import parse_json
 from tests.stream_builders import Catalog, invoke_projector
@@ -93,3 +99,22 @@ def test_views_written_with_map_documents_are_still_served_everywhere(
     assert stored is not None
     assert stored.admin is not None
     assert stored.admin.price == Decimal("12.5")
+
+
+def test_entries_serialised_once_for_all_scopes_are_the_items_of_each_scope(
+    aws: Resources, catalog: Catalog, stream: StreamReader, views: DynamoViewRepository
+) -> None:
+    created = catalog.create(name="Trail running shoe", sku="TRAIL-42")
+    invoke_projector(stream.read_new())
+    view = views.current(created.id)
+    assert view is not None
+
+    serialised = entry_attribute_items(view)
+
+    assert len(serialised) == len(entry_scopes(view)) > 1
+    assert serialised == [to_attribute_values(entry) for entry in entry_items(view)]
+    assert len({item["sk"]["S"] for item in serialised}) == len(serialised)
+    stored = [item for item in _raw_items(aws, created.id) if item["sk"]["S"] != VIEW_SORT_KEY]
+    assert sorted(stored, key=lambda item: item["sk"]["S"]) == sorted(
+        serialised, key=lambda item: item["sk"]["S"]
+    )
