@@ -218,7 +218,9 @@ class StreamPoller(Poller):
     before batching, as Lambda drops them. With a ``batching_window`` (seconds) the poller delivers
     at most one batch that is not full per window, as Lambda's ``MaximumBatchingWindowInSeconds``
     gathers records under load; after a quiet window a record goes at once (Lambda would still
-    wait). ``clock`` measures it.
+    wait). With a ``quiet_gap`` shorter than the window, records in hand also go once that long
+    has passed with nothing new: a burst is gathered for up to the window, a lone write is not
+    held for it. ``clock`` measures both.
     """
 
     def __init__(
@@ -239,16 +241,24 @@ class StreamPoller(Poller):
         wake: Callable[[], bool] | None = None,
         hold: Callable[[], bool] | None = None,
         batching_window: float = 0.0,
+        quiet_gap: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(name=name, interval=interval)
         self._wake = wake
         self._hold = hold
-        if batch_size < 1 or max_retries < 0 or batching_window < 0:
-            raise ValueError("batch_size must be ≥ 1, max_retries and batching_window ≥ 0")
+        if (
+            batch_size < 1
+            or max_retries < 0
+            or batching_window < 0
+            or (quiet_gap is not None and quiet_gap < 0)
+        ):
+            raise ValueError("batch_size must be ≥ 1; max_retries, batching_window and quiet_gap ≥ 0")
         self._batching_window = batching_window
+        self._quiet_gap = batching_window if quiet_gap is None else min(quiet_gap, batching_window)
         self._clock = clock
         self._last_delivered_at: float | None = None
+        self._last_arrival_at: float | None = None
         self._source = source
         self._invoke = invoke
         self._on_failure = on_failure
@@ -290,6 +300,8 @@ class StreamPoller(Poller):
             kept = [record for record in new if self._filter(record)]
             self.filtered_out += len(new) - len(kept)
             new = kept
+        if new:
+            self._last_arrival_at = self._clock()
         self._pending.extend(new)
         if not self._pending:
             return False
@@ -314,8 +326,8 @@ class StreamPoller(Poller):
 
     def _gathering(self, in_hand: int) -> bool:
         # Under load, one batch per window: records arriving within the window of the previous
-        # batch wait for the window to end (or the batch to fill); after a quiet window, the
-        # first record goes at once.
+        # batch wait for the window to end, the batch to fill or a quiet gap with nothing new;
+        # after a quiet window, the first record goes at once.
         if self._batching_window <= 0 or in_hand >= self._limit or self._attempts > 0:
             return False
         return self._window_left() > 0
@@ -323,7 +335,11 @@ class StreamPoller(Poller):
     def _window_left(self) -> float:
         if self._last_delivered_at is None:
             return 0.0
-        return self._batching_window - (self._clock() - self._last_delivered_at)
+        now = self._clock()
+        window_left = self._batching_window - (now - self._last_delivered_at)
+        if self._last_arrival_at is None:
+            return window_left
+        return min(window_left, self._quiet_gap - (now - self._last_arrival_at))
 
     def idle_wait(self) -> float:
         """Until the batching window ends if records wait in it; otherwise the poll interval."""

@@ -450,6 +450,49 @@ def test_under_load_records_wait_out_the_window_of_the_previous_batch_and_go_tog
     assert not p.has_work_in_hand()
 
 
+def test_records_that_keep_coming_are_gathered_for_the_whole_window() -> None:
+    stream, projector, clock = Stream(1), Projector(), Clock()
+    p = poller(stream, projector, [], batching_window=1.0, quiet_gap=0.05, clock=clock)
+
+    p.poll_once()  # the first record goes at once
+    delivered = []
+    for n in range(1, 10):  # a record every 40 ms: never a quiet gap of 50 ms
+        clock.now = n * 0.04
+        stream.waiting = [record(2000 + n)]
+        delivered.append(p.poll_once())
+    clock.now = 1.0
+    window_over = p.poll_once()
+
+    assert delivered == [False] * 9
+    assert window_over is True
+    assert projector.batches == [["1000"], [str(2000 + n) for n in range(1, 10)]]
+
+
+def test_records_in_hand_go_once_a_quiet_gap_passes_with_nothing_new() -> None:
+    stream, projector, clock = Stream(1), Projector(), Clock()
+    p = poller(stream, projector, [], batching_window=1.0, quiet_gap=0.05, clock=clock)
+
+    p.poll_once()
+    clock.now = 0.1
+    stream.waiting = [record(2000)]
+    just_arrived = p.poll_once()
+    wait = p.idle_wait()
+    clock.now = 0.14
+    within_gap = p.poll_once()
+    clock.now = 0.16
+    after_gap = p.poll_once()
+
+    assert (just_arrived, within_gap, after_gap) == (False, False, True)
+    assert wait == pytest.approx(0.05)
+    assert projector.batches == [["1000"], ["2000"]]
+
+
+@pytest.mark.parametrize("options", [{"quiet_gap": -0.1}, {"batching_window": -1.0}])
+def test_a_negative_window_or_quiet_gap_is_refused(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="batching_window and quiet_gap"):
+        poller(Stream(), Projector(), [], **options)
+
+
 def test_a_full_batch_goes_at_once_and_the_rest_waits_for_the_window() -> None:
     stream, projector, clock = Stream(9), Projector(), Clock()
     p = poller(stream, projector, [], batch_size=4, batching_window=0.2, clock=clock)
