@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import io
 import json
 import logging
@@ -40,6 +41,7 @@ import boto3
 from local.console import Console
 from local.inprocess import dispatch_in_process, stop_dispatching
 from local.web import HttpRequest, HttpResponse
+from shared.data.event_log import STREAM_HANDOFF_GRACE_SECONDS
 from shared.routes import canonical_public_query
 from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
 
@@ -59,12 +61,21 @@ SEED_PROJECTION_TIMEOUT = 15.0
 # The sweep runs every minute on AWS (the finest EventBridge rate); locally every second, so the
 # retry pauses (at most 30 s) are what bounds the delay after an outage, as the contract says.
 LOCAL_SWEEP_INTERVAL_SECONDS = 1.0
-# How long the event publisher and the sweep may hold back behind the projector (decision 65).
+# How long the event publisher may hold back behind the projector (decision 65).
 PUBLISHER_MAX_WAIT_SECONDS = 5.0
+# How long the sweep may: a fresh event is not due for it before the stream hand-off's grace has
+# passed, so a sweep held for less than that during a burst would read the backlog for nothing
+# (decision 67). AWS runs it once a minute.
+SWEEP_MAX_WAIT_SECONDS = float(STREAM_HANDOFF_GRACE_SECONDS)
 # The projector's mapping gathers records for up to its batching window (1 s in cdk.json), so a
-# burst reaches the projector in batches it writes in shared transactions. Locally the window is
-# cut to this: a burst still arrives in batches, and a single write still shows in a moment.
-LOCAL_MAX_BATCHING_WINDOW_SECONDS = 0.2
+# burst reaches the projector in batches it writes in shared transactions. Locally records in
+# hand also go once this long passes with nothing new: a single write shows in a moment.
+LOCAL_QUIET_GAP_SECONDS = 0.05
+# The runtime's heap is mostly moto's long-lived items (about 200,000 objects once started, more
+# with every product), and each of CPython's full collections walks all of it: ten of them, about
+# 240 ms each, during a 1,000-create burst. What start-up built is frozen out of collection and
+# the older generations are collected less often (decision 67).
+GC_THRESHOLDS = (2_000, 20, 100)
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -522,12 +533,13 @@ class LocalRuntime:
             max_retries=defaults.retry_attempts,
             record_filter=event_filter(PRODUCT_RECORDS_FILTER),
             wake=products_stream.has_unread,
-            batching_window=min(defaults.max_batching_window_seconds, LOCAL_MAX_BATCHING_WINDOW_SECONDS),
+            batching_window=defaults.max_batching_window_seconds,
+            quiet_gap=LOCAL_QUIET_GAP_SECONDS,
         )
 
-        def hold_while(busy: Callable[[], bool]) -> HoldWhile:
+        def hold_while(busy: Callable[[], bool], max_wait: float) -> HoldWhile:
             # Each poller holds back on its own clock.
-            return HoldWhile(busy, max_wait=PUBLISHER_MAX_WAIT_SECONDS, clock=time.monotonic)
+            return HoldWhile(busy, max_wait=max_wait, clock=time.monotonic)
 
         def projector_busy() -> bool:
             return stream_poller.backlog > 0 or products_stream.has_unread()
@@ -554,12 +566,13 @@ class LocalRuntime:
             name="event-log-poller",
             wake=events_stream.has_unread,
             # Views before events on the one GIL: hold batches while the projector has work.
-            hold=hold_while(projector_busy),
+            hold=hold_while(projector_busy, PUBLISHER_MAX_WAIT_SECONDS),
         )
         # The sweep publishes what the stream hand-off did not; while that hand-off (or the
         # projector before it) has work, a sweep finds little due and re-reads the whole backlog.
         sweep_hold = hold_while(
-            lambda: projector_busy() or publisher_poller.backlog > 0 or events_stream.has_unread()
+            lambda: projector_busy() or publisher_poller.backlog > 0 or events_stream.has_unread(),
+            SWEEP_MAX_WAIT_SECONDS,
         )
         sweeper = SchedulePoller(
             lambda event: host.invoke("event-publisher", event),
@@ -642,6 +655,17 @@ class LocalRuntime:
             self._moto.stop()
 
 
+def settle_heap() -> None:
+    """Freeze the objects built so far out of garbage collection; collect older ones less often.
+
+    For the runtime's own process only, once it has started: moto's state is long-lived and
+    large, and a full collection would walk all of it again and again.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _utf8_console() -> None:
     # Event lines contain "→"; never let an ASCII-only terminal turn that into a crash.
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -668,6 +692,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = 0
     try:
         url = runtime.start()
+        settle_heap()
         console.line(READY_LINE.format(host=HOST, port=url.rsplit(":", 1)[1]))
         while not stopping.wait(0.5):
             pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ from botocore.exceptions import EndpointConnectionError
 from local.runtime import (
     DEFAULT_AWS_PORT,
     DEFAULT_PORT,
+    GC_THRESHOLDS,
     LOCAL_AWS_CONFIG,
     READY_LINE,
     StackDefaults,
@@ -24,6 +26,7 @@ from local.runtime import (
     ensure_port_free,
     parse_settings,
     process_environment,
+    settle_heap,
     stack_defaults,
 )
 from shared.data.dynamo import CLIENT_CONFIG
@@ -187,3 +190,19 @@ def test_a_taken_port_is_reported_by_number() -> None:
             ensure_port_free(port)
 
     ensure_port_free(0)
+
+
+def test_settling_the_heap_freezes_what_start_up_built_and_collects_older_objects_less_often() -> None:
+    thresholds = gc.get_threshold()
+    started_with = [object() for _ in range(1_000)]
+    try:
+        settle_heap()
+        frozen, settled = gc.get_freeze_count(), gc.get_threshold()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+    assert frozen >= len(started_with)
+    assert settled == GC_THRESHOLDS
+    assert settled[1] > thresholds[1]
+    assert settled[2] > thresholds[2]
