@@ -243,12 +243,19 @@ def _plan_product(
 
 
 def _pack(changes: list[_ProductPlan]) -> Iterator[list[_ProductPlan]]:
-    # Greedy, in batch order: a group closes when the next change would not fit in it.
+    # Greedy: a group closes when the next change would not fit in it. Changes are taken by the
+    # categories they count in (stable: batch order within one), so a transaction updates as few
+    # category counts as it can: each is an action of its own, and the counts are hot items.
+    # Products are independent, and each one's records stay in stream order within its change.
     group: list[_ProductPlan] = []
-    for plan in changes:
+    for plan in sorted(changes, key=_counted_categories):
         if group and transaction_size([*(p.change for p in group), plan.change]) > TRANSACTION_LIMIT:
             yield group
             group = []
         group.append(plan)
     if group:
         yield group
+
+
+def _counted_categories(plan: _ProductPlan) -> tuple[str, ...]:
+    return tuple(sorted(plan.change.count_deltas))

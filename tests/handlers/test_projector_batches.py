@@ -61,6 +61,32 @@ def test_a_batch_is_read_once_and_written_in_few_shared_transactions(
     assert views.stored_counts() == {"cat-0": 10, "cat-1": 10, "cat-2": 10}
 
 
+def test_products_of_one_category_share_transactions_so_each_count_is_updated_once_per_transaction(
+    catalog: Catalog,
+    stream: StreamReader,
+    views: DynamoViewRepository,
+    calls: dict[str, list[dict[str, Any]]],
+) -> None:
+    # Interleaved categories, as a burst of writes from many admins would arrive.
+    created = [catalog.create(category=f"cat-{n % 4}", inventory=10) for n in range(40)]
+
+    response = invoke_projector(stream.read_new())
+
+    assert failed_identifiers(response) == []
+    transactions = calls["TransactWriteItems"]
+    count_updates = [
+        action["Update"]["Key"]["sk"]["S"]
+        for call in transactions
+        for action in call["TransactItems"]
+        if "Update" in action
+    ]
+    # In batch order every transaction would update all four counts (about six transactions, 24
+    # updates); taken by category, a count is updated again only where its products span two.
+    assert len(count_updates) <= len(transactions) + 3
+    assert views.stored_counts() == {f"cat-{n}": 10 for n in range(4)}
+    assert all(views.get_public(product.id) is not None for product in created)
+
+
 def test_a_products_records_in_one_batch_are_written_once_with_every_event_in_order(
     catalog: Catalog,
     stream: StreamReader,
