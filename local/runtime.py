@@ -41,7 +41,6 @@ import boto3
 from local.console import Console
 from local.inprocess import dispatch_in_process, stop_dispatching
 from local.web import HttpRequest, HttpResponse
-from shared.data.event_log import STREAM_HANDOFF_GRACE_SECONDS
 from shared.routes import canonical_public_query
 from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
 
@@ -63,10 +62,11 @@ SEED_PROJECTION_TIMEOUT = 15.0
 LOCAL_SWEEP_INTERVAL_SECONDS = 1.0
 # How long the event publisher may hold back behind the projector (decision 65).
 PUBLISHER_MAX_WAIT_SECONDS = 5.0
-# How long the sweep may: a fresh event is not due for it before the stream hand-off's grace has
-# passed, so a sweep held for less than that during a burst would read the backlog for nothing
-# (decision 67). AWS runs it once a minute.
-SWEEP_MAX_WAIT_SECONDS = float(STREAM_HANDOFF_GRACE_SECONDS)
+# How long the sweep may. A fresh event is not due for it before the stream hand-off's 30 s grace,
+# so a sweep every 5 s during a burst re-read the backlog for nothing. The bound keeps the
+# contract: a retry pause (at most 30 s) plus this hold plus a 1 s tick stays within the 60 s in
+# which events held back by an outage arrive once SNS is back (decision 67).
+SWEEP_MAX_WAIT_SECONDS = 20.0
 # The projector's mapping gathers records for up to its batching window (1 s in cdk.json), so a
 # burst reaches the projector in batches it writes in shared transactions. Locally records in
 # hand also go once this long passes with nothing new: a single write shows in a moment.
