@@ -58,6 +58,8 @@
    request on the local endpoint.
 
 Every patch applies to in-process ``mock_aws`` (tests) and to moto's server (the local runtime).
+:func:`dynamodb_in_process` serves the runtime's own DynamoDB requests the way ``mock_aws`` does,
+one at a time under the same lock (see :mod:`local.inprocess`).
 No product code changes. They reach into moto's internals, so they are written for one moto minor
 version (:data:`PATCHED_MOTO_VERSION`, pinned in ``pyproject.toml``); on any other version
 :func:`make_moto_faithful` refuses to patch instead of silently patching something else.
@@ -76,9 +78,11 @@ from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any
 
+from botocore.awsrequest import AWSPreparedRequest
 from moto import backends as moto_backends
 from moto.core import responses as moto_responses
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.request import normalize_request
 from moto.core.utils import unix_time
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -89,6 +93,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs.models import SQSBackend
+from werkzeug.exceptions import HTTPException
 
 # The moto minor version whose internals these patches were written against and tested with.
 PATCHED_MOTO_VERSION = (5, 2)
@@ -386,6 +391,25 @@ def _computed_once(function: Callable[..., Any]) -> Callable[..., Any]:
 
     once._computed_once = True  # type: ignore[attr-defined]
     return once
+
+
+# The X-Amz-Target prefix of DynamoDB's data- and control-plane operations.
+DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810."
+
+
+def dynamodb_in_process(request: AWSPreparedRequest) -> tuple[int, dict[str, str], bytes | str]:
+    """Answer a DynamoDB request with moto's DynamoDB handler, called as ``mock_aws`` calls it.
+
+    The same parser, backend, serialiser and patches as through moto's server, one request at a
+    time under the same lock, without the WSGI environ, host dispatcher and Flask around them.
+    """
+    with _REQUEST_LOCK:
+        normalized = normalize_request(request)
+        try:
+            status, headers, body = DynamoHandler.dispatch(normalized, normalized.raw_url, normalized.headers)
+        except HTTPException as error:
+            return int(error.code or 500), dict(error.get_headers()), error.get_body()
+    return int(status), {name: str(value) for name, value in headers.items()}, body
 
 
 def make_moto_faithful() -> None:

@@ -316,7 +316,7 @@ class MotoEndpoint:
     def __init__(self, port: int) -> None:
         from moto.server import ThreadedMotoServer
 
-        from local.moto_fidelity import make_moto_faithful
+        from local.moto_fidelity import DYNAMODB_TARGET_PREFIX, dynamodb_in_process, make_moto_faithful
         from local.post_policy import enforce_post_policies
 
         ensure_port_free(port)
@@ -340,8 +340,11 @@ class MotoEndpoint:
         self.url = f"http://{HOST}:{self.port}"
         if wsgi_server is None:
             raise StartupError("moto's server did not start")
-        # This process's own clients (functions, pollers, edge) reach the same app without TCP.
-        self._in_process = dispatch_in_process(self.url, wsgi_server.app)
+        # This process's own clients (functions, pollers, edge) reach the same app without TCP;
+        # their DynamoDB requests go straight to moto's DynamoDB handler.
+        self._in_process = dispatch_in_process(
+            self.url, wsgi_server.app, direct={DYNAMODB_TARGET_PREFIX: dynamodb_in_process}
+        )
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the server (bounded: a stuck request must not block the process's exit)."""
