@@ -384,3 +384,66 @@ def test_the_lookups_computed_once_answer_what_moto_computes_each_time() -> None
     assert set(backends.list_of_moto_modules()) == modules
     assert list(backends.list_of_moto_modules()) == sorted(modules)  # readable twice, in moto's order
     assert responses.method_names_from_class(DynamoHandler) == methods  # type: ignore[attr-defined]
+
+
+def test_one_condition_applies_to_each_item_on_its_own_however_often_it_is_sent(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    for key, version in (("AT-ONE", "1"), ("AT-TWO", "2")):
+        client.put_item(TableName=table, Item={"pk": {"S": key}, "version": {"N": version}})
+
+    outcomes = []
+    for key in ("AT-ONE", "AT-TWO", "AT-ONE", "NEW", "NEW"):
+        for condition, values in (
+            ("version = :expected", {":expected": {"N": "1"}}),
+            ("version = :expected", {":expected": {"N": "2"}}),
+            ("attribute_not_exists(pk)", None),
+        ):
+            extra = {"ExpressionAttributeValues": values} if values else {}
+            try:
+                client.put_item(
+                    TableName=table,
+                    Item={"pk": {"S": key}, "version": {"N": "1"}},
+                    ConditionExpression=condition,
+                    **extra,
+                )
+                outcomes.append("written")
+            except ClientError as error:
+                outcomes.append(error.response["Error"]["Code"])
+
+    refused = "ConditionalCheckFailedException"
+    # Each put that passes writes version 1; NEW is created once, then exists.
+    assert outcomes == [
+        *("written", refused, refused),  # AT-ONE at 1
+        *(refused, "written", refused),  # AT-TWO at 2, then 1
+        *("written", refused, refused),  # AT-ONE at 1
+        *(refused, refused, "written"),  # NEW: absent
+        *("written", refused, refused),  # NEW at 1
+    ]
+
+
+def test_the_values_a_condition_uses_count_as_used_every_time_it_is_sent(aws: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=aws.region)
+    table = aws.names.products_table
+    client.put_item(TableName=table, Item={"pk": {"S": "USED"}, "version": {"N": "1"}})
+    condition = {"ConditionExpression": "version = :expected", "UpdateExpression": "SET colour = :colour"}
+    values = {":expected": {"N": "1"}, ":colour": {"S": "red"}}
+
+    for _ in range(3):  # :expected appears in the condition only
+        client.update_item(
+            TableName=table, Key={"pk": {"S": "USED"}}, ExpressionAttributeValues=values, **condition
+        )
+    refusals = []
+    for _ in range(3):
+        with pytest.raises(ClientError, match="unused in expressions") as refused:
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": "USED"}},
+                ExpressionAttributeValues={**values, ":unused": {"S": "x"}},
+                **condition,
+            )
+        refusals.append(refused.value.response["Error"]["Code"])
+
+    assert refusals == ["ValidationException"] * 3
+    stored = client.get_item(TableName=table, Key={"pk": {"S": "USED"}}, ConsistentRead=True)["Item"]
+    assert stored == {"pk": {"S": "USED"}, "version": {"N": "1"}, "colour": {"S": "red"}}
