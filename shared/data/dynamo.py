@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import cache
@@ -26,6 +27,12 @@ _deserializer = TypeDeserializer()
 BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100
 
+# What a batch call leaves unprocessed (throttling, its size limits) is sent again after a pause
+# that doubles from 50 ms, as AWS advises; after eight attempts (about 6 s of pauses) the call
+# fails instead of spinning on a throttled table.
+UNPROCESSED_ATTEMPTS = 8
+UNPROCESSED_FIRST_PAUSE_SECONDS = 0.05
+
 # Short timeouts and standard retries: a Lambda behind API Gateway has 29 s at most.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
@@ -41,21 +48,56 @@ def paginate(call: Callable[..., Any], arguments: dict[str, Any]) -> Iterator[di
         arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class LeftUnprocessed(RuntimeError):
+    """DynamoDB still left part of a batch call unprocessed after :data:`UNPROCESSED_ATTEMPTS`."""
+
+
+def until_processed(
+    send: Callable[[dict[str, Any]], Mapping[str, Any]],
+    request_items: dict[str, Any],
+    leftover: str,
+    *,
+    pause: Callable[[float], None] = time.sleep,
+) -> Iterator[Mapping[str, Any]]:
+    """Each answer to a batch call (``send``), sent again for what it left in ``leftover``.
+
+    ``leftover`` is ``UnprocessedKeys`` (BatchGetItem) or ``UnprocessedItems`` (BatchWriteItem).
+
+    Raises
+    ------
+    LeftUnprocessed
+        When requests are still unprocessed after :data:`UNPROCESSED_ATTEMPTS` attempts.
+    """
+    pending = request_items
+    for attempt in range(UNPROCESSED_ATTEMPTS):
+        if attempt:
+            pause(UNPROCESSED_FIRST_PAUSE_SECONDS * 2 ** (attempt - 1))
+        response = send(pending)
+        yield response
+        pending = dict(response.get(leftover) or {})
+        if not pending:
+            return
+    raise LeftUnprocessed(f"DynamoDB left {leftover} after {UNPROCESSED_ATTEMPTS} attempts: {list(pending)}")
+
+
+def batch_get(
+    client: DynamoDBClient,
+    table: str,
+    keys: list[dict[str, Any]],
+    *,
+    pause: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
     """The raw items of ``table`` at ``keys`` (strongly consistent), in no particular order.
 
-    One BatchGetItem per 100 keys, repeated for any keys DynamoDB left unprocessed; keys with no
-    item are simply absent from the answer.
+    One BatchGetItem per 100 keys, sent again (:func:`until_processed`) for any keys DynamoDB left
+    unprocessed; keys with no item are simply absent from the answer.
     """
     items: list[dict[str, Any]] = []
     for start in range(0, len(keys), BATCH_GET_LIMIT):
-        pending: dict[str, Any] = {
-            table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-        }
-        while pending:
-            response = client.batch_get_item(RequestItems=pending)
+        request = {table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}}
+        send = lambda pending: client.batch_get_item(RequestItems=pending)  # noqa: E731
+        for response in until_processed(send, request, "UnprocessedKeys", pause=pause):
             items += response.get("Responses", {}).get(table, [])
-            pending = dict(response.get("UnprocessedKeys") or {})
     return items
 
 

@@ -63,6 +63,7 @@ from shared.data.dynamo import (
     paginate,
     read_document,
     to_attribute_values,
+    until_processed,
 )
 from shared.data.event_log import EventLogTable
 from shared.discovery import AvailabilityFilter, Discovery, Sort
@@ -663,10 +664,9 @@ class DynamoViewRepository:
             yield from_attribute_values(item)
 
     def _write_batch(self, requests: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self._table: requests}
-        while pending:
-            response = self._client.batch_write_item(RequestItems=pending)
-            pending = dict(response.get("UnprocessedItems") or {})
+        send = lambda pending: self._client.batch_write_item(RequestItems=pending)  # noqa: E731
+        for _ in until_processed(send, {self._table: requests}, "UnprocessedItems"):
+            pass
 
 
 def _scope(wanted: Discovery) -> str:
