@@ -33,6 +33,8 @@ from bench import (
     synth,
 )
 from bench.sections import Context, Section
+from local.moto_fidelity import make_moto_faithful
+from shared.observability import logger
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -183,6 +185,11 @@ def main(argv: list[str] | None = None, path: Path = RESULTS) -> None:
         raise SystemExit(f"python -m bench: {error}") from None
     for name, value in BENCH_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    # The functions' logger was made when the sections were imported, before the level was set.
+    logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
+    # In-process moto behaves as in the tests and the local runtime, whichever sections run: a
+    # section run alone used to get moto's whole-table transaction copies (minutes, not seconds).
+    make_moto_faithful()
     # A whole run starts afresh; a partial one keeps the sections it does not run.
     results = earlier_results(path) if arguments.only else {"sections": {}, "figures": {}}
     results["measured_at"] = _now()
