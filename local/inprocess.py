@@ -13,8 +13,8 @@ and presigned URLs are unchanged, so no function code or environment variable ch
 
 A JSON-protocol service can be given a *direct* handler, chosen by the request's
 ``X-Amz-Target`` prefix: its requests then skip the WSGI environ, moto's host dispatcher and
-Flask, and reach the service's response class the way ``mock_aws`` hands them on (a third of the
-cost of a small DynamoDB request; decision 67).
+Flask, and reach the service's response class the way ``mock_aws`` hands them on (about a
+quarter of the cost of a small DynamoDB request; decision 67).
 """
 
 from __future__ import annotations

@@ -399,7 +399,7 @@ def test_one_condition_applies_to_each_item_on_its_own_however_often_it_is_sent(
             ("version = :expected", {":expected": {"N": "2"}}),
             ("attribute_not_exists(pk)", None),
         ):
-            extra = {"ExpressionAttributeValues": values} if values else {}
+            extra: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
             try:
                 client.put_item(
                     TableName=table,
@@ -426,7 +426,10 @@ def test_the_values_a_condition_uses_count_as_used_every_time_it_is_sent(aws: Re
     client = boto3.client("dynamodb", region_name=aws.region)
     table = aws.names.products_table
     client.put_item(TableName=table, Item={"pk": {"S": "USED"}, "version": {"N": "1"}})
-    condition = {"ConditionExpression": "version = :expected", "UpdateExpression": "SET colour = :colour"}
+    condition: dict[str, Any] = {
+        "ConditionExpression": "version = :expected",
+        "UpdateExpression": "SET colour = :colour",
+    }
     values = {":expected": {"N": "1"}, ":colour": {"S": "red"}}
 
     for _ in range(3):  # :expected appears in the condition only
