@@ -53,15 +53,16 @@ class LeftUnprocessed(RuntimeError):
 
 
 def until_processed(
-    send: Callable[[dict[str, Any]], Mapping[str, Any]],
+    send: Callable[..., Mapping[str, Any]],
     request_items: dict[str, Any],
     leftover: str,
     *,
     pause: Callable[[float], None] = time.sleep,
 ) -> Iterator[Mapping[str, Any]]:
-    """Each answer to a batch call (``send``), sent again for what it left in ``leftover``.
+    """Each answer to a batch call (``send(RequestItems=...)``), sent again for what it left in ``leftover``.
 
-    ``leftover`` is ``UnprocessedKeys`` (BatchGetItem) or ``UnprocessedItems`` (BatchWriteItem).
+    ``send`` is a client's ``batch_get_item`` (``leftover`` is ``UnprocessedKeys``) or
+    ``batch_write_item`` (``UnprocessedItems``).
 
     Raises
     ------
@@ -72,7 +73,7 @@ def until_processed(
     for attempt in range(UNPROCESSED_ATTEMPTS):
         if attempt:
             pause(UNPROCESSED_FIRST_PAUSE_SECONDS * 2 ** (attempt - 1))
-        response = send(pending)
+        response = send(RequestItems=pending)
         yield response
         pending = dict(response.get(leftover) or {})
         if not pending:
@@ -95,8 +96,7 @@ def batch_get(
     items: list[dict[str, Any]] = []
     for start in range(0, len(keys), BATCH_GET_LIMIT):
         request = {table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}}
-        send = lambda pending: client.batch_get_item(RequestItems=pending)  # noqa: E731
-        for response in until_processed(send, request, "UnprocessedKeys", pause=pause):
+        for response in until_processed(client.batch_get_item, request, "UnprocessedKeys", pause=pause):
             items += response.get("Responses", {}).get(table, [])
     return items
 

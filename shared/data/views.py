@@ -664,8 +664,7 @@ class DynamoViewRepository:
             yield from_attribute_values(item)
 
     def _write_batch(self, requests: list[dict[str, Any]]) -> None:
-        send = lambda pending: self._client.batch_write_item(RequestItems=pending)  # noqa: E731
-        for _ in until_processed(send, {self._table: requests}, "UnprocessedItems"):
+        for _ in until_processed(self._client.batch_write_item, {self._table: requests}, "UnprocessedItems"):
             pass
 
 

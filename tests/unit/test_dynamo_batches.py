@@ -61,9 +61,9 @@ def test_a_batch_still_unprocessed_after_every_attempt_fails_naming_what_is_left
     pauses: list[float] = []
     sent: list[dict[str, Any]] = []
 
-    def throttled(pending: dict[str, Any]) -> dict[str, Any]:
-        sent.append(pending)
-        return {"UnprocessedItems": pending}
+    def throttled(RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - the client's keyword
+        sent.append(RequestItems)
+        return {"UnprocessedItems": RequestItems}
 
     with pytest.raises(LeftUnprocessed, match="UnprocessedItems after 8 attempts: \\['catalog-views'\\]"):
         for _ in until_processed(
@@ -79,7 +79,7 @@ def test_a_fully_processed_batch_is_sent_once_without_a_pause() -> None:
     pauses: list[float] = []
     answers = list(
         until_processed(
-            lambda pending: {"UnprocessedItems": {}}, {TABLE: []}, "UnprocessedItems", pause=pauses.append
+            lambda **_: {"UnprocessedItems": {}}, {TABLE: []}, "UnprocessedItems", pause=pauses.append
         )
     )
 
