@@ -7,9 +7,11 @@ resource 404, method 405, missing or bad token 401, payload over API Gateway's l
 function failure 502). Request validation, 413/415 for bodies and 403 happen in the handlers, with
 the same models and rules as on AWS.
 
-Each function runs in-process, one invocation at a time (:class:`FunctionHost`), as if it had a
-reserved concurrency of one: Powertools resolvers keep the current event in module state, so one
-module instance must not serve two requests at once, exactly like one Lambda execution environment.
+Each function runs one invocation at a time (:class:`FunctionHost`), as if it had a reserved
+concurrency of one: Powertools resolvers keep the current event in module state, so one module
+instance must not serve two requests at once, exactly like one Lambda execution environment. Most
+run in the runtime's process; those named to the host run in a process of their own
+(:mod:`local.function_process`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from local.apigw import LocalLambdaContext, admin_claims, rest_event
+from local.function_process import Answerer, FunctionProcess
 from local.web import (
     BadGateway,
     HttpRequest,
@@ -61,19 +64,58 @@ class FunctionHost:
     The lock per function is the local stand-in for "one execution environment": a second request
     to a busy function waits, as it would for a function with reserved concurrency 1, instead of
     sharing the resolver's per-request state with the first.
+
+    The functions keyed in ``own_process`` run in a child process each instead, their requests to
+    ``aws_endpoint`` answered in this process by ``answer``
+    (:func:`local.inprocess.answer_forwarded` in the runtime).
     """
 
-    def __init__(self, functions: Iterable[FunctionSpec] = FUNCTIONS, region: str = "us-west-1") -> None:
+    def __init__(
+        self,
+        functions: Iterable[FunctionSpec] = FUNCTIONS,
+        region: str = "us-west-1",
+        *,
+        own_process: Iterable[str] = (),
+        aws_endpoint: str | None = None,
+        answer: Answerer | None = None,
+    ) -> None:
         self._specs = {spec.key: spec for spec in functions}
         self._region = region
         self._locks = {key: threading.Lock() for key in self._specs}
         self._handlers: dict[str, LambdaFunction] = {}
         self._import_lock = threading.Lock()
+        unknown = sorted(set(own_process) - set(self._specs))
+        if unknown:
+            raise ValueError(f"no such function: {', '.join(unknown)}")
+        self.processes = {
+            key: FunctionProcess(
+                self._specs[key].handler,
+                f"catalog-local-{key}",
+                self.function_arn(key),
+                aws_endpoint=aws_endpoint,
+                answer=answer,
+            )
+            for key in own_process
+        }
 
     def load_all(self) -> None:
-        """Import every handler now (cold starts at start-up, and configuration errors surface early)."""
+        """Load every handler now (cold starts at start-up, and configuration errors surface early).
+
+        Raises
+        ------
+        FunctionError
+            When a function of its own process cannot start.
+        """
         for key in self._specs:
-            self._handler(key)
+            if key in self.processes:
+                self.processes[key].start()
+            else:
+                self._handler(key)
+
+    def stop(self) -> None:
+        """End the functions' own processes (the in-process ones need nothing)."""
+        for process in self.processes.values():
+            process.stop()
 
     def _handler(self, key: str) -> LambdaFunction:
         with self._import_lock:
@@ -87,7 +129,13 @@ class FunctionHost:
         return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:catalog-local-{key}"
 
     def invoke(self, key: str, event: dict[str, Any]) -> Any:
-        """Run the function ``key`` on ``event`` and return its result; its exceptions propagate."""
+        """Run the function ``key`` on ``event`` and return its result; its exceptions propagate.
+
+        A function in its own process fails with :class:`local.function_process.FunctionError`.
+        """
+        process = self.processes.get(key)
+        if process is not None:
+            return process.invoke(event)
         handler = self._handler(key)
         context = LocalLambdaContext(
             function_name=f"catalog-local-{key}", invoked_function_arn=self.function_arn(key)

@@ -15,6 +15,11 @@ A JSON-protocol service can be given a *direct* handler, chosen by the request's
 ``X-Amz-Target`` prefix: its requests then skip the WSGI environ, moto's host dispatcher and
 Flask, and reach the service's response class the way ``mock_aws`` hands them on (about a
 quarter of the cost of a small DynamoDB request; decision 67).
+
+A function running in a process of its own (:mod:`local.function_process`) forwards its requests
+to the runtime over its pipe (:func:`forwarded`); the runtime answers them here
+(:func:`answer_forwarded`), exactly as it answers its own, and the child reads the answer back as
+a botocore response (:func:`answered`). No HTTP server sits in between (decision 68).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from botocore.handlers import BUILTIN_HANDLERS
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 WsgiApp = Callable[..., Any]
+# A request, and its answer, as plain values a pipe can carry between processes.
+ForwardedRequest = tuple[str, str, list[tuple[str, str]], bytes]
+ForwardedAnswer = tuple[int, list[tuple[str, str]], bytes]
 # A direct handler answers a prepared request with status, headers and body.
 DirectHandler = Callable[[AWSPreparedRequest], tuple[int, Mapping[str, str], bytes | str]]
 
@@ -163,3 +171,33 @@ def stop_dispatching(hook: InProcessEndpoint) -> None:
     hook.enabled = False
     if _ENDPOINTS.get(hook.endpoint_url) is hook:
         del _ENDPOINTS[hook.endpoint_url]
+
+
+def forwarded(request: AWSPreparedRequest) -> ForwardedRequest:
+    """``request`` as plain values (method, URL, headers, body) for :func:`answer_forwarded`."""
+    headers = [
+        (name, value.decode() if isinstance(value, bytes) else str(value))
+        for name, value in request.headers.items()
+    ]
+    return request.method, request.url or "", headers, _request_body(request.body)
+
+
+def answer_forwarded(request: ForwardedRequest) -> ForwardedAnswer:
+    """Answer a request another process forwarded, as this process's own requests are answered.
+
+    A URL no in-process endpoint serves is answered 502, so the sender fails instead of waiting.
+    """
+    method, url, header_list, body = request
+    headers = HTTPHeaders()
+    for name, value in header_list:
+        headers[name] = value
+    response = _dispatch(AWSPreparedRequest(method, url, headers, body, stream_output=False))
+    if response is None:
+        return 502, [("Content-Type", "text/plain")], f"no in-process endpoint serves {url}".encode()
+    return response.status_code, list(response.headers.items()), response.content
+
+
+def answered(url: str, answer: ForwardedAnswer) -> AWSResponse:
+    """The botocore response for the answer :func:`answer_forwarded` gave to a request for ``url``."""
+    status, headers, body = answer
+    return _response(url, status, headers, body)

@@ -5,13 +5,15 @@ Start-up order matters and is the reason this module exists:
 1. bind the catalog port (fail fast when it is taken; port 0 picks a free one);
 2. start moto's server and create the stack's resources there, plus the local queues;
 3. set the process environment the stack gives the functions (names, endpoint, quiet Powertools),
-   *then* import the handlers, which read their configuration at import time as on a cold start;
+   *then* import the handlers, which read their configuration at import time as on a cold start
+   (the projector in a process of its own, started with that environment: decision 68);
 4. start the pollers (stream → projector, uploads → image registration, events → console);
 5. seed the demo catalog through the admin API and wait until the projector has caught up, so the
    first public read already shows it;
 6. serve, and print ``Catalog ready on http://127.0.0.1:<port>`` (scripts wait for this line).
 
-Ctrl-C or SIGTERM stops the server, the pollers and moto, and the process exits 0 within 5 s.
+Ctrl-C or SIGTERM stops the server, the pollers, the functions' processes and moto, and the
+process exits 0 within 5 s.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from local.console import Console
-from local.inprocess import dispatch_in_process, stop_dispatching
+from local.inprocess import answer_forwarded, dispatch_in_process, stop_dispatching
 from local.web import HttpRequest, HttpResponse
 from shared.routes import canonical_public_query
 from shared.tables import IMAGE_PREFIX, NEW_LOG_ITEMS_FILTER, PRODUCT_RECORDS_FILTER
@@ -76,6 +78,12 @@ LOCAL_QUIET_GAP_SECONDS = 0.05
 # 240 ms each, during a 1,000-create burst. What start-up built is frozen out of collection and
 # the older generations are collected less often (decision 67).
 GC_THRESHOLDS = (2_000, 20, 100)
+# The functions that run in a process of their own (decision 68). The projector took about half of
+# the runtime's GIL during a burst of admin writes, more than half of that its own Python,
+# botocore and pydantic rather than moto: in a child process it runs on the other core, and only
+# its requests' moto work stays here. The event publisher stays: most of its time is moto's, and in
+# a process of its own its events trailed a burst by half as long again.
+LOCAL_PROCESS_FUNCTIONS = ("projector",)
 # Variables that would send a boto3 client somewhere other than the local endpoint, or fail it.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -378,6 +386,7 @@ class LocalRuntime:
         self._server: Any = None
         self._serve_thread: threading.Thread | None = None
         self._moto: MotoEndpoint | None = None
+        self._host: FunctionHost | None = None
         self._pollers: list[Any] = []
         self.url = ""
         self.resources_document: dict[str, Any] = {}
@@ -462,7 +471,13 @@ class LocalRuntime:
         from local.static_site import StaticSite
 
         settings = self.settings
-        host = FunctionHost(region=REGION)
+        host = FunctionHost(
+            region=REGION,
+            own_process=LOCAL_PROCESS_FUNCTIONS,
+            aws_endpoint=aws_endpoint,
+            answer=answer_forwarded,
+        )
+        self._host = host
         host.load_all()
         gateway = ApiGateway(host, settings.admin_token)
         s3 = boto3.client("s3", region_name=REGION, endpoint_url=aws_endpoint)
@@ -654,6 +669,8 @@ class LocalRuntime:
             poller.request_stop()
         for poller in self._pollers:
             poller.stop(timeout=1.0)
+        if self._host is not None:
+            self._host.stop()
         if self._moto is not None:
             self._moto.stop()
 
